@@ -1,0 +1,3 @@
+"""URLs of the administration pages (stores, users, teams, roles, audit log, system status)."""
+
+urlpatterns: list = []

@@ -1,0 +1,68 @@
+"""Request plumbing: the user's language, the store they are working in, the audit context."""
+
+from __future__ import annotations
+
+from django.utils import translation
+
+from . import context
+
+STORE_SESSION_KEY = "current_store_id"
+
+
+class UserLanguageMiddleware:
+    """Signed-in users see the language saved on their profile."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+class CurrentStoreMiddleware:
+    """Sets ``request.store`` (the store the user works in now) and ``request.perms`` there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.store = None
+        request.perms = frozenset()
+        request.roles = frozenset()
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from .models import Store
+
+            store_ids = user.store_ids()
+            wanted = request.session.get(STORE_SESSION_KEY)
+            if wanted not in store_ids:
+                wanted = store_ids[0] if store_ids else None
+                if wanted is not None:
+                    request.session[STORE_SESSION_KEY] = wanted
+            if wanted is not None:
+                request.store = Store.objects.select_related("group").get(pk=wanted)
+                request.perms = frozenset(user.perms_in(wanted))
+                request.roles = frozenset(user.roles_in(wanted))
+        return self.get_response(request)
+
+
+class AuditContextMiddleware:
+    """Makes the client's address and browser available to ``audit_record``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+        token = context.set_current(
+            context.RequestContext(ip_address=ip or None, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            context.reset(token)

@@ -1,0 +1,72 @@
+"""Reads about users, stores and their grants."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import DealerGroup, Membership, Permission, Store, User
+
+
+def user_store_grants(user: User) -> dict[int, tuple[set[str], set[str]]]:
+    """Map each store the user works in to (role codes, permission codes) there.
+
+    A group membership applies to every active store of the group. A superuser holds every
+    permission in every active store.
+    """
+    grants: dict[int, tuple[set[str], set[str]]] = {}
+    if not user.is_authenticated or not user.is_active:
+        return grants
+    if user.is_superuser:
+        every = set(Permission.objects.values_list("code", flat=True))
+        for store_id in Store.objects.filter(is_active=True).values_list("id", flat=True):
+            grants[store_id] = ({"admin"}, set(every))
+        return grants
+    memberships = Membership.objects.filter(user=user).select_related("role").prefetch_related("role__permissions")
+    group_stores: dict[int, list[int]] = {}
+    for membership in memberships:
+        if membership.store_id:
+            store_ids = [membership.store_id]
+        else:
+            if membership.group_id not in group_stores:
+                group_stores[membership.group_id] = list(
+                    Store.objects.filter(group_id=membership.group_id, is_active=True).values_list("id", flat=True)
+                )
+            store_ids = group_stores[membership.group_id]
+        codes = {p.code for p in membership.role.permissions.all()}
+        for store_id in store_ids:
+            roles, perms = grants.setdefault(store_id, (set(), set()))
+            roles.add(membership.role.code)
+            perms.update(codes)
+    active = set(Store.objects.filter(id__in=grants, is_active=True).values_list("id", flat=True))
+    return {store_id: grant for store_id, grant in grants.items() if store_id in active}
+
+
+def user_stores(user: User) -> QuerySet[Store]:
+    return Store.objects.filter(id__in=user.store_ids()).select_related("group").order_by("name")
+
+
+def user_groups(user: User) -> QuerySet[DealerGroup]:
+    """Dealer groups in which the user holds a group-wide membership (group users)."""
+    if user.is_superuser:
+        return DealerGroup.objects.all()
+    return DealerGroup.objects.filter(memberships__user=user).distinct()
+
+
+def store_users_with_role(store: Store, role_code: str) -> QuerySet[User]:
+    """Active users holding ``role_code`` in ``store`` directly (not through a group membership)."""
+    return (
+        User.objects.filter(is_active=True, memberships__store=store, memberships__role__code=role_code)
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+def store_users_with_perm(store: Store, permission: str) -> QuerySet[User]:
+    """Active users whose role in ``store`` (directly or through its group) grants ``permission``."""
+    in_store = Q(memberships__store=store) | Q(memberships__group_id=store.group_id)
+    # One filter() call, so both conditions apply to the same membership row.
+    return (
+        User.objects.filter(in_store, is_active=True, memberships__role__permissions__code=permission)
+        .distinct()
+        .order_by("full_name", "username")
+    )

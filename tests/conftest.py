@@ -1,0 +1,70 @@
+"""Fixtures shared by the whole suite: two stores of one group, a user per role in each."""
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest
+from django.test import Client
+
+from accounts.permissions import ALL_ROLES
+from tests.factories import DealerGroupFactory, StoreFactory, make_member
+
+PASSWORD = "pass-12345"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def group(db):
+    return DealerGroupFactory(code="testgroup", name="测试集团")
+
+
+@pytest.fixture
+def store(group):
+    return StoreFactory(group=group, code="store-a", name="甲店")
+
+
+@pytest.fixture
+def other_store(group):
+    """A second store of the same group: its users must never see the first store's records."""
+    return StoreFactory(group=group, code="store-b", name="乙店")
+
+
+class RoleUsers(dict):
+    """role code → a user holding that role in the store (``users.consultant`` works too)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+@pytest.fixture
+def users(store):
+    return RoleUsers({role: make_member(store, role, username=f"a_{role}") for role in ALL_ROLES})
+
+
+@pytest.fixture
+def other_users(other_store):
+    return RoleUsers({role: make_member(other_store, role, username=f"b_{role}") for role in ALL_ROLES})
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)`` → a test client signed in as that user."""
+    return login

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "accounts",
     "catalog",
+    "leads",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-read-notifications": {
         "task": "accounts.tasks.purge_old_notifications",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "leads-daily-maintenance": {
+        "task": "leads.tasks.daily_maintenance_all",
+        "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=0),
     },
 }
 

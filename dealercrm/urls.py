@@ -7,11 +7,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("leads.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("catalog/", include("catalog.urls")),
+    path("leads/", include("leads.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

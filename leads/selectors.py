@@ -1,0 +1,275 @@
+"""Reads for leads: who may work a lead, who approves, cadence, duplicates, the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import combinations
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Store, User
+from accounts.selectors import store_users_with_perm
+
+from .models import (
+    Appointment,
+    Customer,
+    FollowUp,
+    FollowUpComment,
+    Grade,
+    Lead,
+    LeadEvent,
+    LeadSettings,
+    LostRequest,
+    Task,
+)
+from .phones import mask_phone
+
+DEFAULT_CONTACT_HOUR = 10
+
+
+def lead_settings(store: Store) -> LeadSettings:
+    settings, _ = LeadSettings.objects.get_or_create(store=store)
+    return settings
+
+
+def next_contact_default(store: Store, grade: str, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the grade's cadence says to call next: that many days on, at 10:00 local time."""
+    days = lead_settings(store).cadence_days(grade)
+    if days is None:
+        return None
+    local_now = timezone.localtime(now or timezone.now())
+    day = local_now.date() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(DEFAULT_CONTACT_HOUR)))
+
+
+def grade_for_purchase_time(purchase_time: str) -> str:
+    return {"7d": Grade.H, "15d": Grade.A, "30d": Grade.B}.get(purchase_time, Grade.C)
+
+
+def can_work_lead(user: User, lead: Lead) -> bool:
+    """Owner, the owner's supervisor, or a store-wide lead manager; and the lead is visible."""
+    return Lead.objects.visible_to(user, "leads.work").filter(pk=lead.pk).exists()
+
+
+def can_see_full_phone(user: User, lead_or_customer) -> bool:
+    """Full numbers only to the lead's owner and to users granted the permission."""
+    if user.can_see_full_phone:
+        return True
+    if isinstance(lead_or_customer, Lead):
+        return lead_or_customer.owner_id == user.pk
+    return lead_or_customer.leads.filter(owner=user).exists()
+
+
+def display_phone(user: User, lead_or_customer, phone: str | None = None) -> str:
+    if phone is None:
+        customer = lead_or_customer.customer if isinstance(lead_or_customer, Lead) else lead_or_customer
+        phone = customer.phone
+    return phone if can_see_full_phone(user, lead_or_customer) else mask_phone(phone)
+
+
+def lead_approvers(lead: Lead) -> list[User]:
+    """Who decides a lost or invalid request: the owner's supervisors and the store's approvers."""
+    approvers = {u.pk: u for u in store_users_with_perm(lead.store, "leads.approve_lost") if u.pk != lead.owner_id}
+    if lead.owner_id:
+        for team in lead.owner.teams.filter(store=lead.store).select_related("supervisor"):
+            if team.supervisor and team.supervisor.is_active:
+                approvers[team.supervisor.pk] = team.supervisor
+    return [u for u in approvers.values() if "leads.view_all" in u.perms_in(lead.store) or _supervises(u, lead)]
+
+
+def _supervises(user: User, lead: Lead) -> bool:
+    return bool(lead.owner_id) and user.supervised_teams.filter(store=lead.store, members=lead.owner_id).exists()
+
+
+def lead_owners(store: Store) -> QuerySet[User]:
+    """People who can own leads in a store (consultants, DCC agents, supervisors, managers)."""
+    return store_users_with_perm(store, "leads.own")
+
+
+def store_managers(store: Store) -> list[User]:
+    return list(store_users_with_perm(store, "leads.view_all").filter(memberships__role__code__in=["sales_manager"]))
+
+
+def customer_open_lead(customer: Customer) -> Lead | None:
+    return customer.leads.open().select_related("owner").first()
+
+
+def pending_requests_for(user: User) -> QuerySet[LostRequest]:
+    """Lost and invalid requests this user may decide."""
+    leads = Lead.objects.visible_to(user, "leads.approve_lost")
+    return (
+        LostRequest.objects.filter(status=LostRequest.Status.PENDING, lead__in=leads)
+        .exclude(requested_by=user)
+        .select_related("lead__customer", "lead__owner", "reason", "requested_by")
+    )
+
+
+def tasks_for(user: User, store: Store) -> QuerySet[Task]:
+    return Task.objects.open().filter(store=store, assignee=user).select_related("lead__customer")
+
+
+def task_counts(user: User, store: Store) -> dict[str, int]:
+    today = timezone.localdate()
+    counts = tasks_for(user, store).aggregate(
+        today=Count("id", filter=Q(due_date=today)),
+        overdue=Count("id", filter=Q(due_date__lt=today)),
+        upcoming=Count("id", filter=Q(due_date__gt=today)),
+    )
+    return counts
+
+
+def unread_comments_for(user: User) -> QuerySet[FollowUpComment]:
+    return FollowUpComment.objects.filter(follow_up__author=user, read_at__isnull=True).select_related(
+        "follow_up__lead__customer", "author"
+    )
+
+
+# --- Suggested duplicates --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    first: Customer
+    second: Customer
+    reason: str
+
+
+def _similar_phones(a: str, b: str) -> bool:
+    if not a or not b or len(a) != len(b):
+        return False
+    return sum(1 for x, y in zip(a, b, strict=True) if x != y) <= 2
+
+
+def suggested_duplicates(store: Store, limit: int = 50) -> list[DuplicatePair]:
+    """Same name with a similar phone (at most two digits apart), or the same WeChat id."""
+    from django.utils.translation import gettext as _
+
+    customers = Customer.objects.filter(store=store).active().exclude(is_fleet=True)
+    pairs: list[DuplicatePair] = []
+    names = customers.values("name").annotate(n=Count("id")).filter(n__gt=1).values_list("name", flat=True)[: limit * 2]
+    for name in names:
+        group = list(customers.filter(name=name)[:20])
+        for a, b in combinations(group, 2):
+            if _similar_phones(a.phone, b.phone):
+                pairs.append(DuplicatePair(a, b, _("Same name, similar phone")))
+    wechats = (
+        customers.exclude(wechat="")
+        .values("wechat")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("wechat", flat=True)[:limit]
+    )
+    for wechat in wechats:
+        group = list(customers.filter(wechat=wechat)[:20])
+        for a, b in combinations(group, 2):
+            pairs.append(DuplicatePair(a, b, _("Same WeChat ID")))
+    return pairs[:limit]
+
+
+# --- The customer timeline -------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str = ""
+    actor: str = ""
+    lead_id: int | None = None
+    url: str = ""
+
+
+TimelineProvider = Callable[[Customer], list[TimelineEntry]]
+_timeline_providers: list[TimelineProvider] = []
+
+
+def register_timeline_provider(provider: TimelineProvider) -> None:
+    """Higher apps (visits, calls, orders) add their entries to the customer page this way."""
+    if provider not in _timeline_providers:
+        _timeline_providers.append(provider)
+
+
+def customer_timeline(customer: Customer) -> list[TimelineEntry]:
+    """Everything that happened to a customer across all its leads, newest first."""
+    from django.utils.translation import gettext as _
+
+    entries: list[TimelineEntry] = []
+    lead_ids = list(customer.leads.values_list("id", flat=True))
+    for event in LeadEvent.objects.filter(lead_id__in=lead_ids).select_related("actor"):
+        detail = " → ".join(v for v in (event.from_value, event.to_value) if v)
+        if event.note:
+            detail = f"{detail} · {event.note}" if detail else event.note
+        entries.append(
+            TimelineEntry(
+                event.created_at, event.kind, event.get_kind_display(), detail, str(event.actor or ""), event.lead_id
+            )
+        )
+    follow_ups = (
+        FollowUp.objects.filter(lead_id__in=lead_ids).select_related("author").prefetch_related("comments__author")
+    )
+    for fu in follow_ups:
+        entries.append(
+            TimelineEntry(
+                fu.created_at,
+                "follow_up",
+                _("Follow-up by %(channel)s: %(result)s")
+                % {"channel": fu.get_channel_display(), "result": fu.get_result_display()},
+                fu.content,
+                str(fu.author),
+                fu.lead_id,
+            )
+        )
+        for comment in fu.comments.all():
+            entries.append(
+                TimelineEntry(
+                    comment.created_at, "comment", _("Manager comment"), comment.body, str(comment.author), fu.lead_id
+                )
+            )
+    for appointment in Appointment.objects.filter(lead_id__in=lead_ids).select_related("receiver", "created_by"):
+        entries.append(
+            TimelineEntry(
+                appointment.created_at,
+                "appointment",
+                _("Invitation for %(when)s (%(purpose)s): %(status)s")
+                % {
+                    "when": timezone.localtime(appointment.scheduled_at).strftime("%Y-%m-%d %H:%M"),
+                    "purpose": appointment.get_purpose_display(),
+                    "status": appointment.get_status_display(),
+                },
+                appointment.note,
+                str(appointment.created_by),
+                appointment.lead_id,
+            )
+        )
+    for request in LostRequest.objects.filter(lead_id__in=lead_ids).select_related(
+        "reason", "requested_by", "decided_by"
+    ):
+        entries.append(
+            TimelineEntry(
+                request.requested_at,
+                "lost_request",
+                _("%(kind)s requested: %(reason)s") % {"kind": request.get_kind_display(), "reason": request.reason},
+                request.note,
+                str(request.requested_by),
+                request.lead_id,
+            )
+        )
+        if request.decided_at:
+            entries.append(
+                TimelineEntry(
+                    request.decided_at,
+                    "lost_decision",
+                    _("Request %(status)s") % {"status": request.get_status_display()},
+                    request.decision_comment,
+                    str(request.decided_by or ""),
+                    request.lead_id,
+                )
+            )
+    for provider in _timeline_providers:
+        entries.extend(provider(customer))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries

@@ -370,7 +370,38 @@ class Lead(models.Model):
             ),
         ]
         indexes = [
-            # Consultant's list: own open leads by next follow-up; manager's list by store.
+            # Consultant's list: own open leads by next follow-up; manager's list by store. Partial
+            # indexes on the open states give the list order straight from the index.
+            models.Index(
+                fields=["store", "owner", "next_follow_up_at", "id"],
+                condition=Q(
+                    status__in=[
+                        "new",
+                        "following",
+                        "invited",
+                        "visited",
+                        "ordered",
+                        "lost_requested",
+                        "invalid_requested",
+                    ]
+                ),
+                name="lead_owner_open_queue",
+            ),
+            models.Index(
+                fields=["store", "next_follow_up_at", "id"],
+                condition=Q(
+                    status__in=[
+                        "new",
+                        "following",
+                        "invited",
+                        "visited",
+                        "ordered",
+                        "lost_requested",
+                        "invalid_requested",
+                    ]
+                ),
+                name="lead_store_open_queue",
+            ),
             models.Index(fields=["store", "owner", "status", "next_follow_up_at"], name="lead_owner_queue"),
             models.Index(fields=["store", "status", "next_follow_up_at"], name="lead_store_queue"),
             models.Index(fields=["store", "created_at"], name="lead_store_created"),

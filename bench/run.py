@@ -1,0 +1,135 @@
+"""Server-side timings on the benchmark dataset (see bench/README.md), printed as a table.
+
+Each page is requested through Django's test client (no network), signed in as a real user of
+the dataset; the time is the view's whole server time, queries and template included. Medians
+of ``--repeat`` runs after one warm-up.
+
+    python -m bench.run [--repeat 20] [--skip-daily]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+
+from bench.djangoenv import django_setup
+
+TARGET_MS = 50
+
+
+def _time(fn, repeat: int) -> tuple[float, float]:
+    fn()  # warm-up: connection, caches, template loading
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), max(samples)
+
+
+def _get(client, url: str):
+    def call():
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        return response
+
+    return call
+
+
+def _deep_url(client, url: str, pages: int) -> str:
+    """Follow the page's own "next" link ``pages`` times and return the last URL."""
+    for _ in range(pages):
+        html = client.get(url).content.decode()
+        match = re.search(r'href="([^"]*(?:cursor|after|page)=[^"]*)"[^>]*(?:id="next-page"|rel="next")', html) or re.search(
+            r'(?:id="next-page"|rel="next")[^>]*href="([^"]*)"', html
+        )
+        if not match:
+            break
+        nxt = match.group(1).replace("&amp;", "&")
+        url = nxt if nxt.startswith("/") else url.split("?")[0] + nxt
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--deep-pages", type=int, default=20)
+    parser.add_argument("--skip-daily", action="store_true")
+    args = parser.parse_args()
+    django_setup()
+
+    from django.conf import settings
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import reverse
+
+    from accounts.models import Store, User
+    from leads import services
+    from leads.models import Customer, Lead
+
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["*"]
+    store = Store.objects.filter(code__startswith="bench-").order_by("code").first()
+    if store is None:
+        raise SystemExit("No benchmark dataset: run python -m bench.generate first.")
+    consultant = (
+        User.objects.filter(owned_leads__store=store)
+        .annotate(n=Count("owned_leads"))
+        .order_by("-n")
+        .first()
+    )
+    manager = User.objects.get(username=f"{store.code.replace('bench-', 'bench')}_manager")
+    phone = Customer.objects.filter(store=store).order_by("-id").values_list("phone", flat=True)[1000]
+    counts = {
+        "customers": Customer.objects.count(),
+        "leads": Lead.objects.count(),
+        "consultant's leads": Lead.objects.filter(owner=consultant).count(),
+        "store's leads": Lead.objects.filter(store=store).count(),
+    }
+    print("dataset: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+    c_client, m_client = Client(), Client()
+    c_client.force_login(consultant)
+    m_client.force_login(manager)
+    for client in (c_client, m_client):
+        client.post(reverse("accounts:switch_store"), {"store": store.pk})
+
+    rows = []
+    my_leads = reverse("leads:my_leads")
+    lead_list = reverse("leads:lead_list")
+    cases = [
+        ("consultant: my leads, first page", c_client, my_leads),
+        ("consultant: my leads, grade H + open", c_client, my_leads + "?grade=H&open=true"),
+        ("consultant: my leads, deep page", c_client, _deep_url(c_client, my_leads, args.deep_pages)),
+        ("consultant: my tasks", c_client, reverse("leads:my_tasks")),
+        ("manager: lead list, first page", m_client, lead_list),
+        ("manager: lead list, overdue", m_client, lead_list + "?overdue=true"),
+        ("manager: lead list, deep page", m_client, _deep_url(m_client, lead_list, args.deep_pages)),
+        ("phone lookup (desk)", m_client, reverse("leads:phone_check") + f"?phone={phone}"),
+    ]
+    for label, client, url in cases:
+        median, worst = _time(_get(client, url), args.repeat)
+        rows.append((label, median, worst, "ok" if median < TARGET_MS else "SLOW"))
+
+    if not args.skip_daily:
+        start = time.perf_counter()
+        totals: dict[str, int] = {}
+        for each in Store.objects.filter(code__startswith="bench-"):
+            for key, value in services.daily_maintenance(store=each).items():
+                totals[key] = totals.get(key, 0) + value
+        seconds = time.perf_counter() - start
+        rows.append(("daily job, all stores (s)", seconds * 1000, seconds * 1000, "ok" if seconds < 20 else "SLOW"))
+        print("daily job: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'case':<{width}}  {'median ms':>10}  {'max ms':>10}  target")
+    for label, median, worst, verdict in rows:
+        print(f"{label:<{width}}  {median:>10.1f}  {worst:>10.1f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

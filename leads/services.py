@@ -747,6 +747,13 @@ def lead_reassign(*, actor: User, leads: Iterable[Lead], to_user: User, reason: 
             raise ValidationError(
                 {"to_user": [_("%(user)s cannot own leads in %(store)s.") % {"user": to_user, "store": lead.store}]}
             )
+        # A supervisor (no store-wide view) reassigns within the team only (DESIGN: roles).
+        if (
+            "leads.view_all" not in actor.perms_in(lead.store_id)
+            and to_user.pk != actor.pk
+            and not actor.supervised_teams.filter(store_id=lead.store_id, members=to_user).exists()
+        ):
+            raise ValidationError({"to_user": [_("You may reassign leads only within your team.")]}, code="forbidden")
         if lead.status in (LeadStatus.DELIVERED, LeadStatus.INVALID, LeadStatus.MERGED):
             raise ValidationError(
                 _("%(name)s is “%(status)s” and cannot be reassigned.")
@@ -1250,3 +1257,233 @@ def lead_touch_first_visit(*, lead: Lead, at: dt.datetime) -> None:
     """Record the first store visit of a lead (value tier "high"); later visits change nothing."""
     Lead.objects.filter(pk=lead.pk, first_visit_at__isnull=True).update(first_visit_at=at)
     Lead.objects.filter(pk=lead.pk, first_visit_at__gt=at).update(first_visit_at=at)
+
+
+# --- Follow-up with an accepted invitation ----------------------------------------------------
+
+
+@transaction.atomic
+def followup_log_with_invitation(
+    *,
+    actor: User,
+    lead: Lead,
+    channel: str,
+    content: str,
+    result: str,
+    grade: str | None = None,
+    next_follow_up_at: dt.datetime | None = None,
+    scheduled_at: dt.datetime | None = None,
+    receiver: User | None = None,
+    purpose: str = Appointment.Purpose.VIEW,
+    note: str = "",
+) -> tuple[FollowUp, Appointment | None]:
+    """The consultant's one action: log the call and, when the customer accepted the invitation,
+    book the appointment in the same transaction (neither is saved without the other)."""
+    follow_up = followup_log(
+        actor=actor,
+        lead=lead,
+        channel=channel,
+        content=content,
+        result=result,
+        grade=grade,
+        next_follow_up_at=next_follow_up_at,
+    )
+    if result != FollowUp.Result.INVITED:
+        return follow_up, None
+    errors = {}
+    if scheduled_at is None:
+        errors["scheduled_at"] = [_("When will the customer come?")]
+    if receiver is None:
+        errors["receiver"] = [_("Who receives the customer?")]
+    if errors:
+        raise ValidationError(errors, code="required")
+    appointment = appointment_create(
+        actor=actor, lead=lead, scheduled_at=scheduled_at, receiver=receiver, purpose=purpose, note=note
+    )
+    return follow_up, appointment
+
+
+# --- Lead settings, sources and reasons ----------------------------------------------------------
+
+LEAD_SETTINGS_FIELDS = {
+    "cadence_h_days",
+    "cadence_a_days",
+    "cadence_b_days",
+    "cadence_c_days",
+    "overdue_alert_days",
+    "pool_return_days",
+    "pool_claim_daily_cap",
+    "ingest_assignment",
+}
+SOURCE_FIELDS = {"code", "name", "category", "parent", "is_active", "sort_order"}
+LOST_REASON_FIELDS = {"kind", "code", "name", "needs_competitor", "is_active", "sort_order"}
+
+
+def _require_manage_settings(actor: User, store: Store) -> None:
+    if not actor.has_store_perm(store, "leads.manage_settings"):
+        raise ValidationError(_("You may not change the lead settings."), code="forbidden")
+
+
+@transaction.atomic
+def lead_settings_update(*, actor: User, store: Store, **fields: Any):
+    """Change a store's follow-up cadence, alert and pool limits and how online leads are assigned."""
+    from .models import LeadSettings
+
+    _require_manage_settings(actor, store)
+    unknown = set(fields) - LEAD_SETTINGS_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown lead settings fields: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
+    for name in ("cadence_h_days", "cadence_a_days", "cadence_b_days", "cadence_c_days"):
+        if name in fields and not 1 <= int(fields[name]) <= 365:
+            errors[name] = [_("Between 1 and 365 days.")]
+    for name in ("overdue_alert_days", "pool_return_days"):
+        if name in fields and not 1 <= int(fields[name]) <= 365:
+            errors[name] = [_("Between 1 and 365 days.")]
+    if "pool_claim_daily_cap" in fields and not 0 <= int(fields["pool_claim_daily_cap"]) <= 1000:
+        errors["pool_claim_daily_cap"] = [_("Between 0 and 1000 leads.")]
+    if "ingest_assignment" in fields and fields["ingest_assignment"] not in LeadSettings.IngestAssignment.values:
+        errors["ingest_assignment"] = [_("Choose how online leads are assigned.")]
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    settings = LeadSettings.objects.select_for_update().get(pk=lead_settings(store).pk)
+    changes = {k: [getattr(settings, k), v] for k, v in fields.items() if getattr(settings, k) != v}
+    for key, value in fields.items():
+        setattr(settings, key, value)
+    if changes:
+        settings.save(update_fields=list(changes))
+        audit_record(actor=actor, action="leads.settings", obj=settings, store=store, changes=changes)
+    return settings
+
+
+@transaction.atomic
+def source_save(*, actor: User, store: Store, source: Source | None = None, **fields: Any) -> Source:
+    """Add a lead source or change one (rename, move under a parent, deactivate).
+
+    Sources are shared by every store; the code is fixed once created because code refers to some
+    (``repurchase``). Sub-channels are one level deep: a parent has no parent itself.
+    """
+    _require_manage_settings(actor, store)
+    unknown = set(fields) - SOURCE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown source fields: {sorted(unknown)}")
+    if source is not None and "code" in fields and fields["code"] != source.code:
+        raise ValidationError({"code": [_("The code of a source cannot change.")]}, code="invalid")
+    errors: dict[str, list[str]] = {}
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"]:
+            errors["name"] = [_("Give the source a name.")]
+    if source is None:
+        code = (fields.get("code") or "").strip()
+        if not code:
+            errors["code"] = [_("Give the source a code.")]
+        elif Source.objects.filter(code=code).exists():
+            errors["code"] = [_("A source with this code exists already.")]
+        fields["code"] = code
+    parent = fields.get("parent")
+    if parent is not None:
+        if source is not None and parent.pk == source.pk:
+            errors["parent"] = [_("A source cannot be its own parent.")]
+        elif parent.parent_id is not None:
+            errors["parent"] = [_("Choose a main source as parent: sub-channels are one level deep.")]
+        elif source is not None and source.children.exists():
+            errors["parent"] = [_("This source has sub-channels of its own, so it cannot become one.")]
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    if source is None:
+        source = Source.objects.create(**fields)
+        audit_record(actor=actor, action="leads.source.create", obj=source, store=store, changes=fields)
+        return source
+    changes = {k: [getattr(source, k), v] for k, v in fields.items() if getattr(source, k) != v}
+    for key, value in fields.items():
+        setattr(source, key, value)
+    if changes:
+        source.save()
+        audit_record(actor=actor, action="leads.source.update", obj=source, store=store, changes=changes)
+    return source
+
+
+@transaction.atomic
+def lost_reason_save(*, actor: User, store: Store, reason: LostReason | None = None, **fields: Any) -> LostReason:
+    """Add a lost or invalid reason or change one (rename, ask for the competitor, deactivate).
+
+    Reasons are shared by every store; code and kind are fixed once created, so requests and
+    reports already made keep their meaning.
+    """
+    _require_manage_settings(actor, store)
+    unknown = set(fields) - LOST_REASON_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown reason fields: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
+    if reason is not None:
+        for fixed in ("code", "kind"):
+            if fixed in fields and fields[fixed] != getattr(reason, fixed):
+                errors[fixed] = [_("This cannot change once the reason exists.")]
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"]:
+            errors["name"] = [_("Give the reason a name.")]
+    if reason is None:
+        code = (fields.get("code") or "").strip()
+        if not code:
+            errors["code"] = [_("Give the reason a code.")]
+        elif LostReason.objects.filter(code=code).exists():
+            errors["code"] = [_("A reason with this code exists already.")]
+        fields["code"] = code
+        if fields.get("kind") not in LostReason.Kind.values:
+            errors["kind"] = [_("Choose lost or invalid.")]
+    kind = fields.get("kind", reason.kind if reason else None)
+    if fields.get("needs_competitor") and kind == LostReason.Kind.INVALID:
+        errors["needs_competitor"] = [_("Only a lost reason can ask which competitor.")]
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    if reason is None:
+        reason = LostReason.objects.create(**fields)
+        audit_record(actor=actor, action="leads.reason.create", obj=reason, store=store, changes=fields)
+        return reason
+    changes = {k: [getattr(reason, k), v] for k, v in fields.items() if getattr(reason, k) != v}
+    for key, value in fields.items():
+        setattr(reason, key, value)
+    if changes:
+        reason.save()
+        audit_record(actor=actor, action="leads.reason.update", obj=reason, store=store, changes=changes)
+    return reason
+
+
+# --- Called by the showroom when an order moves ------------------------------------------------
+
+
+@transaction.atomic
+def lead_mark_ordered(*, actor: User, lead: Lead) -> Lead:
+    """A confirmed order: the lead is ordered (grade O) and its open follow-up work ends."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead_set_status(lead=lead, to=LeadStatus.ORDERED, actor=actor)
+    if lead.grade != Grade.O:
+        _event(lead, LeadEvent.Kind.GRADED, actor, lead.grade, Grade.O)
+    lead.grade = Grade.O
+    lead.next_follow_up_at = None
+    lead.save(update_fields=["grade", "next_follow_up_at", "updated_at"])
+    _close_open_tasks(lead, status=Task.Status.DONE)
+    return lead
+
+
+@transaction.atomic
+def lead_mark_delivered(*, actor: User, lead: Lead) -> Lead:
+    """The car was handed over: the lead is closed won."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead_set_status(lead=lead, to=LeadStatus.DELIVERED, actor=actor)
+    return lead
+
+
+@transaction.atomic
+def lead_order_cancelled(*, actor: User, lead: Lead, reason: str) -> Lead:
+    """A confirmed order was cancelled: the lead is followed again (grade H), with a task today."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead_set_status(lead=lead, to=LeadStatus.FOLLOWING, actor=actor, note=reason)
+    lead.grade = Grade.H
+    lead.next_follow_up_at = timezone.now()
+    lead.save(update_fields=["grade", "next_follow_up_at", "updated_at"])
+    if lead.owner is not None:
+        _schedule_task(lead, assignee=lead.owner, kind=Task.Kind.FOLLOW_UP, due_at=lead.next_follow_up_at)
+    return lead

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "leads",
+    "showroom",
 ]
 
 MIDDLEWARE = [

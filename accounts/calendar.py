@@ -22,9 +22,10 @@ class StoreCalendar:
 
     def __init__(self, store: Store):
         self.tz = ZoneInfo(settings.TIME_ZONE)
-        self.hours: dict[int, list[tuple[dt.time, dt.time]]] = {}
+        hours: dict[int, list[tuple[dt.time, dt.time]]] = {}
         for row in store.opening_hours.all().order_by("weekday", "opens_at"):
-            self.hours.setdefault(row.weekday, []).append((row.opens_at, row.closes_at))
+            hours.setdefault(row.weekday, []).append((row.opens_at, row.closes_at))
+        self.hours = {weekday: _merged(intervals) for weekday, intervals in hours.items()}
         self.exceptions: dict[dt.date, Holiday] = {h.date: h for h in store.holidays.all()}
 
     def intervals_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -45,18 +46,28 @@ class StoreCalendar:
         return any(start <= local < end for start, end in self.intervals_on(local.date()))
 
     def add_open_minutes(self, start: dt.datetime, minutes: float) -> dt.datetime:
-        """The moment when ``minutes`` of opening time have passed since ``start``."""
+        """The moment when ``minutes`` of opening time have passed since ``start``.
+
+        With ``minutes`` 0 this is ``start`` itself when the store is open, else its next opening.
+        """
+        if minutes < 0:
+            raise ValueError("minutes must not be negative")
         remaining = dt.timedelta(minutes=minutes)
         local = start.astimezone(self.tz)
         day = local.date()
-        for _ in range(_MAX_DAYS):
-            for opens, closes in self.intervals_on(day):
+        closed_days = 0
+        # Give up only after a year without a single opening, however far the deadline lies.
+        while closed_days < _MAX_DAYS:
+            intervals = self.intervals_on(day)
+            closed_days = 0 if intervals else closed_days + 1
+            for opens, closes in intervals:
                 if closes <= local:
                     continue
-                begin = max(opens, local)
-                available = closes - begin
+                # Durations in UTC: wall-clock subtraction would be wrong across a DST change.
+                begin = max(opens, local).astimezone(dt.UTC)
+                available = closes.astimezone(dt.UTC) - begin
                 if remaining <= available:
-                    return begin + remaining
+                    return (begin + remaining).astimezone(self.tz)
                 remaining -= available
             day += dt.timedelta(days=1)
         raise ValueError("The store has no opening hours within a year.")
@@ -72,6 +83,23 @@ class StoreCalendar:
             for opens, closes in self.intervals_on(day):
                 begin, finish = max(opens, start_local), min(closes, end_local)
                 if finish > begin:
-                    total += finish - begin
+                    total += finish.astimezone(dt.UTC) - begin.astimezone(dt.UTC)
             day += dt.timedelta(days=1)
         return total.total_seconds() / 60
+
+
+def _merged(intervals: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:
+    """Sorted intervals with overlapping or touching ones joined, so no minute counts twice.
+
+    The administration pages refuse overlaps, but rows entered elsewhere (Django admin, imports)
+    are only held to "closes after opens" by the database.
+    """
+    merged: list[tuple[dt.time, dt.time]] = []
+    for opens, closes in sorted(intervals):
+        if closes <= opens:
+            continue
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return merged

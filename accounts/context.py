@@ -1,4 +1,5 @@
-"""Per-request context that services read without being handed the request (IP, browser)."""
+"""Per-request context that services read without being handed the request (IP, browser, and
+the store the user is working in — the audit log files store-less records under it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 class RequestContext:
     ip_address: str | None = None
     user_agent: str = ""
+    store_id: int | None = None
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("request_context", default=RequestContext())  # noqa: B039 - frozen

@@ -59,8 +59,13 @@ class AuditContextMiddleware:
     def __call__(self, request):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+        store = getattr(request, "store", None)
         token = context.set_current(
-            context.RequestContext(ip_address=ip or None, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+            context.RequestContext(
+                ip_address=ip or None,
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                store_id=store.pk if store is not None else None,
+            )
         )
         try:
             return self.get_response(request)

@@ -50,13 +50,17 @@ def audit_record(
     store: Store | None = None,
     changes: dict | None = None,
 ) -> AuditLog:
-    """Record who did ``action`` to ``obj``; IP and browser come from the current request, if any."""
+    """Record who did ``action`` to ``obj``; IP and browser come from the current request, if any.
+
+    The store is the object's own, else the one the user is working in during the request.
+    """
     ctx = context.current()
     if store is None and obj is not None:
         store = getattr(obj, "store", None) if not isinstance(obj, Store) else obj
+    store_id = store.pk if store is not None else ctx.store_id
     return AuditLog.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
-        store=store,
+        store_id=store_id,
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",

@@ -576,6 +576,10 @@ def appointments_mark_no_shows(*, store: Store, day: dt.date) -> int:
             ):
                 continue
             count += 1
+            # Nobody is left to receive: the receiver's task for that day ends (it would stay overdue forever).
+            Task.objects.filter(
+                lead_id=appointment.lead_id, kind=Task.Kind.APPOINTMENT, status=Task.Status.OPEN, due_date=day
+            ).update(status=Task.Status.CANCELLED, done_at=timezone.now())
             lead = Lead.objects.select_for_update().get(pk=appointment.lead_id)
             if (
                 lead.status == LeadStatus.INVITED
@@ -731,7 +735,10 @@ def lead_reassign(*, actor: User, leads: Iterable[Lead], to_user: User, reason: 
     if not reason.strip():
         raise ValidationError({"reason": [_("Give a reason for the reassignment.")]}, code="required")
     leads = list(
-        Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads]).select_related("owner", "customer")
+        # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to owner.
+        Lead.objects.select_for_update(of=("self",))
+        .filter(pk__in=[lead.pk for lead in leads])
+        .select_related("owner", "customer")
     )
     allowed = set(
         Lead.objects.visible_to(actor, "leads.reassign")
@@ -910,6 +917,7 @@ def pool_claim(*, actor: User, lead: Lead) -> Lead:
     return lead
 
 
+@transaction.atomic
 def pool_return_overdue(*, store: Store, now: dt.datetime | None = None) -> int:
     """Leads whose follow-up is overdue past the store's limit go to the shared pool (公海)."""
     now = now or timezone.now()
@@ -922,9 +930,13 @@ def pool_return_overdue(*, store: Store, now: dt.datetime | None = None) -> int:
     )
     returned = 0
     notices: dict[int, int] = {}
-    for lead in Lead.objects.filter(
-        pk__in=lead_ids, in_pool_since__isnull=True, status__in=WORKING_STATUSES
-    ).select_related("owner"):
+    # Locked for the whole run: a second worker waits, then finds them in the pool (one notice per owner).
+    for lead in (
+        Lead.objects.select_for_update(of=("self",))
+        .filter(pk__in=lead_ids, in_pool_since__isnull=True, status__in=WORKING_STATUSES)
+        .select_related("owner")
+        .order_by("pk")
+    ):
         with transaction.atomic():
             if not Lead.objects.filter(pk=lead.pk, in_pool_since__isnull=True).update(
                 in_pool_since=now, owner=None, updated_at=now
@@ -950,12 +962,17 @@ def pool_return_overdue(*, store: Store, now: dt.datetime | None = None) -> int:
 # --- Daily maintenance ---------------------------------------------------------------------------
 
 
+@transaction.atomic
 def tasks_create_due(*, store: Store, day: dt.date) -> int:
     """A follow-up task for every worked lead whose next contact falls on ``day`` and has none.
 
     Idempotent by the unique (lead, kind, due date) key of open tasks: two runs, or two workers at
     once, create each task once.
     """
+    # The unique key keeps each task single; this lock (one run per store at a time) keeps the
+    # returned count this run's own rather than the other worker's too.
+    settings = lead_settings(store)
+    type(settings).objects.select_for_update().get(pk=settings.pk)
     start, end = day_range(day)
     leads = (
         Lead.objects.filter(
@@ -965,7 +982,13 @@ def tasks_create_due(*, store: Store, day: dt.date) -> int:
             next_follow_up_at__gte=start,
             next_follow_up_at__lt=end,
         )
-        .exclude(tasks__status=Task.Status.OPEN, tasks__kind__in=[Task.Kind.FOLLOW_UP, Task.Kind.FIRST_CONTACT])
+        # A subquery, not exclude(tasks__…, tasks__…): on a to-many relation that would exclude leads
+        # with *any* open task (say an appointment) and *any* follow-up task (say a done one).
+        .exclude(
+            pk__in=Task.objects.filter(
+                store=store, status=Task.Status.OPEN, kind__in=[Task.Kind.FOLLOW_UP, Task.Kind.FIRST_CONTACT]
+            ).values("lead_id")
+        )
         .values_list("id", "owner_id", "next_follow_up_at")
     )
     tasks = [
@@ -977,14 +1000,16 @@ def tasks_create_due(*, store: Store, day: dt.date) -> int:
     return Task.objects.filter(store=store, kind=Task.Kind.FOLLOW_UP, due_date=day).count() - before
 
 
+@transaction.atomic
 def tasks_mark_overdue(*, store: Store, today: dt.date) -> int:
     """Mark open tasks due before today overdue, once, and tell each assignee how many."""
     now = timezone.now()
     per_user: dict[int, int] = {}
+    # Locked: a second worker waits, then finds them marked, so nobody is told twice.
     candidates = list(
-        Task.objects.filter(
-            store=store, status=Task.Status.OPEN, due_date__lt=today, overdue_marked_at__isnull=True
-        ).values_list("id", "assignee_id")
+        Task.objects.select_for_update(of=("self",))
+        .filter(store=store, status=Task.Status.OPEN, due_date__lt=today, overdue_marked_at__isnull=True)
+        .values_list("id", "assignee_id")
     )
     marked = 0
     for chunk_start in range(0, len(candidates), 1000):
@@ -1004,12 +1029,15 @@ def tasks_mark_overdue(*, store: Store, today: dt.date) -> int:
     return marked
 
 
+@transaction.atomic
 def tasks_escalate_overdue(*, store: Store, today: dt.date) -> int:
     """Tell supervisors and managers about tasks overdue past the store's alert limit, once each."""
     settings = lead_settings(store)
     cutoff = today - dt.timedelta(days=settings.overdue_alert_days)
+    # Locked like tasks_mark_overdue: of two workers at once, the second finds nothing to escalate.
     tasks = list(
-        Task.objects.filter(store=store, status=Task.Status.OPEN, due_date__lte=cutoff, escalated_at__isnull=True)
+        Task.objects.select_for_update(of=("self",))
+        .filter(store=store, status=Task.Status.OPEN, due_date__lte=cutoff, escalated_at__isnull=True)
         .exclude(kind=Task.Kind.APPOINTMENT)
         .select_related("lead__customer", "assignee")[:5000]
     )
@@ -1020,9 +1048,11 @@ def tasks_escalate_overdue(*, store: Store, today: dt.date) -> int:
     from .selectors import store_managers
 
     per_recipient: dict[int, list[Task]] = {}
-    recipients: dict[int, User] = {u.pk: u for u in store_managers(store)}
+    managers = store_managers(store)
+    recipients: dict[int, User] = {u.pk: u for u in managers}
     for task in tasks:
-        for manager in recipients.values():
+        # Managers hear of every task; a supervisor (added to ``recipients`` below) only of the team's.
+        for manager in managers:
             per_recipient.setdefault(manager.pk, []).append(task)
         for team in task.assignee.teams.filter(store=store).select_related("supervisor"):
             if team.supervisor:
@@ -1227,7 +1257,8 @@ def lead_ingest(*, actor: User, store: Store, idempotency_key: str, data: dict) 
                     customer = exc.customer
             settings = lead_settings(store)
             to_dcc = settings.ingest_assignment == settings.IngestAssignment.DCC
-            owner = None if to_dcc else _round_robin_owner(store)
+            # An enquiry that attaches to an open lead keeps its owner: it must not use up a turn.
+            owner = None if to_dcc or customer.leads.open().exists() else _round_robin_owner(store)
             lead, created = lead_create(
                 actor=actor,
                 customer=customer,

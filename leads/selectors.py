@@ -273,3 +273,35 @@ def customer_timeline(customer: Customer) -> list[TimelineEntry]:
         entries.extend(provider(customer))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
+
+# --- Consultant pages ------------------------------------------------------------------------
+
+
+def customers_visible_to(user: User, store: Store) -> QuerySet[Customer]:
+    """Customers of ``store`` the user may open: all of them with ``leads.view_all``, otherwise
+    those with a lead the user may see (their own, or their team's)."""
+    from django.db.models import Exists, OuterRef
+
+    customers = Customer.objects.filter(store=store)
+    if not user.is_authenticated:
+        return customers.none()
+    if "leads.view_all" in user.perms_in(store):
+        return customers
+    visible = Lead.objects.visible_to(user).filter(store=store, customer_id=OuterRef("pk"))
+    return customers.filter(Exists(visible))
+
+
+def calendar_tasks(user: User, store: Store, first: dt.date, last: dt.date) -> QuerySet[Task]:
+    """The user's planned contacts (open or done tasks) due between ``first`` and ``last``."""
+    return (
+        Task.objects.filter(
+            store=store,
+            assignee=user,
+            due_date__gte=first,
+            due_date__lte=last,
+            status__in=[Task.Status.OPEN, Task.Status.DONE],
+        )
+        .select_related("lead__customer")
+        .order_by("due_date", "due_at", "id")
+    )
+

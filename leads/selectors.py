@@ -274,6 +274,7 @@ def customer_timeline(customer: Customer) -> list[TimelineEntry]:
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
 
+
 # --- Consultant pages ------------------------------------------------------------------------
 
 
@@ -305,3 +306,33 @@ def calendar_tasks(user: User, store: Store, first: dt.date, last: dt.date) -> Q
         .order_by("due_date", "due_at", "id")
     )
 
+
+# --- Managers' pages ---------------------------------------------------------------------------
+
+
+def lead_grade_counts(leads: QuerySet[Lead]) -> dict[str, int]:
+    """Open leads per grade of a (filtered) lead queryset, in one aggregate query.
+
+    Only open leads are counted: the store's working set stays small, where all leads ever grow
+    without end and counting them on every page would cost more than the list itself.
+    """
+    from .models import OPEN_STATUSES
+
+    counts = leads.filter(status__in=OPEN_STATUSES).aggregate(
+        **{grade.value: Count("id", filter=Q(grade=grade.value)) for grade in Grade}
+    )
+    return {grade: counts.get(grade) or 0 for grade in Grade.values}
+
+
+def pool_leads(store: Store) -> QuerySet[Lead]:
+    """The store's shared pool (公海): leads still being worked that nobody owns now."""
+    from .models import WORKING_STATUSES
+
+    return Lead.objects.filter(store=store, in_pool_since__isnull=False, status__in=WORKING_STATUSES)
+
+
+def pool_claims_today(user: User) -> int:
+    """How many leads ``user`` claimed from a shared pool today (the daily cap counts these)."""
+    from .models import PoolClaim
+
+    return PoolClaim.objects.filter(user=user, claimed_on=timezone.localdate()).count()

@@ -1398,6 +1398,9 @@ def source_save(*, actor: User, store: Store, source: Source | None = None, **fi
     unknown = set(fields) - SOURCE_FIELDS
     if unknown:
         raise TypeError(f"Unknown source fields: {sorted(unknown)}")
+    if source is not None:
+        # The caller's object may hold unsaved edits (a ModelForm writes into its instance).
+        source = Source.objects.select_for_update().get(pk=source.pk)
     if source is not None and "code" in fields and fields["code"] != source.code:
         raise ValidationError({"code": [_("The code of a source cannot change.")]}, code="invalid")
     errors: dict[str, list[str]] = {}
@@ -1448,6 +1451,7 @@ def lost_reason_save(*, actor: User, store: Store, reason: LostReason | None = N
         raise TypeError(f"Unknown reason fields: {sorted(unknown)}")
     errors: dict[str, list[str]] = {}
     if reason is not None:
+        reason = LostReason.objects.select_for_update().get(pk=reason.pk)
         for fixed in ("code", "kind"):
             if fixed in fields and fields[fixed] != getattr(reason, fixed):
                 errors[fixed] = [_("This cannot change once the reason exists.")]

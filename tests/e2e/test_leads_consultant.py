@@ -184,8 +184,18 @@ def test_consultant_creates_follows_up_and_invites(page, live_server, users, sto
     assert page.inner_text("#lead-status")  # the badge shows the new status
     shoot(page, "8_invited")
 
-    # The same customer page on a phone.
+    # My leads: counts per grade, the new customer on top (next contact first).
+    page.goto(f"{live_server.url}/leads/mine/")
+    page.locator("#lead-table").wait_for()
+    assert page.inner_text("#grade-counts [data-grade=H] .count") == "1"
+    assert "陈新客" in page.inner_text(f"#lead-{lead.pk}")
+    shoot(page, "9_my_leads")
+
+    # The same pages on a phone.
     page.set_viewport_size({"width": 390, "height": 844})
-    page.reload()
+    page.goto(f"{live_server.url}/leads/customers/{customer.pk}/")
     page.locator("#followup-form").wait_for()
-    shoot(page, "9_customer_phone")
+    shoot(page, "10_customer_phone")
+    page.goto(f"{live_server.url}/leads/mine/")
+    page.locator("#lead-table").wait_for()
+    shoot(page, "11_my_leads_phone")

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team
+from catalog.models import Brand, Series
 from leads import services
 from leads.models import (
     Appointment,
@@ -344,10 +345,17 @@ def test_customer_profile_edit_goes_through_the_service(users, own, store, clien
     customer, _lead = own
     new_lead(users.consultant, store, "13900000000", "另一个")
     client = client_for(users.consultant)
-    data = {"phone": "13812345678", "name": "张三丰", "household": "两口", "do_not_disturb": "on"}
+    data = {
+        "phone": "13812345678",
+        "name": "张三丰",
+        "household": "两口",
+        "do_not_disturb": "on",
+        "birthday": "1990-05-01",
+    }
     assert client.post(url("customer_update", customer.pk), data).status_code == 302
     customer.refresh_from_db()
     assert customer.name == "张三丰" and customer.do_not_disturb and customer.household == "两口"
+    assert customer.birthday == dt.date(1990, 5, 1)
     response = client.post(url("customer_update", customer.pk), dict(data, phone="139 0000 0000"))
     assert response.status_code == 200 and 'id="duplicate-customer"' in html(response)
     customer.refresh_from_db()
@@ -356,8 +364,10 @@ def test_customer_profile_edit_goes_through_the_service(users, own, store, clien
 
 def test_lead_edit_goes_through_the_service(users, own, client_for):
     _customer, lead = own
+    series = Series.objects.create(brand=Brand.objects.create(name="大众", code="vw"), name="朗逸")
     data = {
-        "source": str(lead.source_id),
+        "source": str(Source.objects.get(code="yiche").pk),
+        "series": str(series.pk),
         "budget": "20万",
         "purchase_time": "30d",
         "payment": "loan",
@@ -371,6 +381,7 @@ def test_lead_edit_goes_through_the_service(users, own, client_for):
     assert response.status_code == 302
     lead.refresh_from_db()
     assert lead.is_qualified and lead.payment == "loan" and lead.current_car == "老捷达"
+    assert lead.series == series and lead.source.code == "yiche"
 
 
 # --- Follow-up, invitation -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import BooleanWidget
 
 from accounts.dates import day_start
 from accounts.models import User
@@ -22,18 +23,18 @@ class LeadFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Name or phone"))
     grade = django_filters.MultipleChoiceFilter(choices=Grade.choices, label=_("Grade"))
     status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("Status"))
-    open = django_filters.BooleanFilter(method="filter_open", label=_("Open leads only"))
+    open = django_filters.BooleanFilter(widget=BooleanWidget, method="filter_open", label=_("Open leads only"))
     source = django_filters.ModelChoiceFilter(
         queryset=Source.objects.filter(is_active=True), method="filter_source", label=_("Source")
     )
     series = django_filters.NumberFilter(field_name="series_id", label=_("Intended series"))
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("Owner"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Follow-up overdue"))
+    overdue = django_filters.BooleanFilter(widget=BooleanWidget, method="filter_overdue", label=_("Follow-up overdue"))
     created_after = django_filters.DateFilter(method="filter_created_after", label=_("Created from"))
     created_before = django_filters.DateFilter(method="filter_created_before", label=_("Created until"))
-    in_pool = django_filters.BooleanFilter(method="filter_in_pool", label=_("In the shared pool"))
-    is_fleet = django_filters.BooleanFilter(field_name="is_fleet", label=_("Fleet"))
-    with_dcc = django_filters.BooleanFilter(field_name="with_dcc", label=_("Handed to DCC"))
+    in_pool = django_filters.BooleanFilter(widget=BooleanWidget, method="filter_in_pool", label=_("In the shared pool"))
+    is_fleet = django_filters.BooleanFilter(widget=BooleanWidget, field_name="is_fleet", label=_("Fleet"))
+    with_dcc = django_filters.BooleanFilter(widget=BooleanWidget, field_name="with_dcc", label=_("Handed to DCC"))
 
     class Meta:
         model = Lead
@@ -104,7 +105,9 @@ class FollowUpFilterSet(django_filters.FilterSet):
     date_to = django_filters.DateFilter(method="filter_to", label=_("To"))
     channel = django_filters.ChoiceFilter(choices=FollowUp.Channel.choices, label=_("Channel"))
     result = django_filters.ChoiceFilter(choices=FollowUp.Result.choices, label=_("Result"))
-    uncommented = django_filters.BooleanFilter(method="filter_uncommented", label=_("Without comment"))
+    uncommented = django_filters.BooleanFilter(
+        widget=BooleanWidget, method="filter_uncommented", label=_("Without comment")
+    )
 
     class Meta:
         model = FollowUp

@@ -947,7 +947,8 @@ class LeadSettingsView(StorePermissionRequiredMixin, FormView):
 
 
 class SettingsListMixin(StorePermissionRequiredMixin):
-    permission_required = "leads.manage_settings"
+    # Sources and reasons are shared by every store of the installation: only administrators edit them.
+    permission_required = "leads.manage_sources"
 
 
 class SourceListView(SettingsListMixin, ListView):

@@ -828,6 +828,13 @@ def lead_reopen(*, actor: User, lead: Lead, to_user: User, reason: str) -> Lead:
 @transaction.atomic
 def lead_upgrade_fleet(*, actor: User, lead: Lead, company_name: str = "") -> Lead:
     """Make the lead a fleet (批售) deal and its customer a fleet customer."""
+    if not Lead.objects.visible_to(actor, "leads.fleet").filter(pk=lead.pk).exists():
+        raise ValidationError(_("You may not upgrade this lead to fleet."), code="forbidden")
+    if lead.status in (LeadStatus.INVALID, LeadStatus.MERGED):
+        raise ValidationError(
+            _("A lead that is “%(status)s” cannot become a fleet deal.") % {"status": lead.get_status_display()},
+            code="invalid_transition",
+        )
     if lead.is_fleet:
         return lead
     lead.is_fleet = True
@@ -845,6 +852,14 @@ def lead_upgrade_fleet(*, actor: User, lead: Lead, company_name: str = "") -> Le
 @transaction.atomic
 def lead_hand_to_dcc(*, actor: User, leads: Iterable[Lead], note: str = "") -> int:
     """Ask the call centre to work these leads; the DCC app builds call tasks from the signal."""
+    leads = list(leads)
+    allowed = set(
+        Lead.objects.visible_to(actor, "leads.hand_to_dcc")
+        .filter(pk__in=[lead.pk for lead in leads])
+        .values_list("pk", flat=True)
+    )
+    if len(allowed) != len(leads):
+        raise ValidationError(_("You may not hand some of these leads to the DCC."), code="forbidden")
     count = 0
     for lead in leads:
         if lead.with_dcc or lead.status not in WORKING_STATUSES + [LeadStatus.LOST]:
@@ -866,8 +881,8 @@ def followup_comment_add(*, actor: User, follow_up: FollowUp, body: str) -> Foll
     """A manager's guidance on a follow-up (批复); the consultant sees it until they read it."""
     if not body.strip():
         raise ValidationError({"body": [_("Write a comment.")]}, code="required")
-    if not actor.has_store_perm(follow_up.store_id, "leads.comment"):
-        raise ValidationError(_("You may not comment on follow-ups."), code="forbidden")
+    if not Lead.objects.visible_to(actor, "leads.comment").filter(pk=follow_up.lead_id).exists():
+        raise ValidationError(_("You may not comment on this follow-up."), code="forbidden")
     comment = FollowUpComment.objects.create(follow_up=follow_up, author=actor, body=body.strip())
     notify(
         recipients=[follow_up.author],
@@ -898,6 +913,8 @@ def pool_claim(*, actor: User, lead: Lead) -> Lead:
         raise ValidationError(_("You may not claim leads from the shared pool."), code="forbidden")
     settings = lead_settings(lead.store)
     today = timezone.localdate()
+    # Lock the claimant's row so two claims at once by one person cannot both pass the cap.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
     claimed_today = PoolClaim.objects.filter(user=actor, claimed_on=today).count()
     if claimed_today >= settings.pool_claim_daily_cap:
         raise ValidationError(
@@ -1350,8 +1367,8 @@ SOURCE_FIELDS = {"code", "name", "category", "parent", "is_active", "sort_order"
 LOST_REASON_FIELDS = {"kind", "code", "name", "needs_competitor", "is_active", "sort_order"}
 
 
-def _require_manage_settings(actor: User, store: Store) -> None:
-    if not actor.has_store_perm(store, "leads.manage_settings"):
+def _require_manage_settings(actor: User, store: Store, permission: str = "leads.manage_settings") -> None:
+    if not actor.has_store_perm(store, permission):
         raise ValidationError(_("You may not change the lead settings."), code="forbidden")
 
 
@@ -1394,7 +1411,7 @@ def source_save(*, actor: User, store: Store, source: Source | None = None, **fi
     Sources are shared by every store; the code is fixed once created because code refers to some
     (``repurchase``). Sub-channels are one level deep: a parent has no parent itself.
     """
-    _require_manage_settings(actor, store)
+    _require_manage_settings(actor, store, "leads.manage_sources")
     unknown = set(fields) - SOURCE_FIELDS
     if unknown:
         raise TypeError(f"Unknown source fields: {sorted(unknown)}")
@@ -1445,7 +1462,7 @@ def lost_reason_save(*, actor: User, store: Store, reason: LostReason | None = N
     Reasons are shared by every store; code and kind are fixed once created, so requests and
     reports already made keep their meaning.
     """
-    _require_manage_settings(actor, store)
+    _require_manage_settings(actor, store, "leads.manage_sources")
     unknown = set(fields) - LOST_REASON_FIELDS
     if unknown:
         raise TypeError(f"Unknown reason fields: {sorted(unknown)}")
@@ -1522,3 +1539,103 @@ def lead_order_cancelled(*, actor: User, lead: Lead, reason: str) -> Lead:
     if lead.owner is not None:
         _schedule_task(lead, assignee=lead.owner, kind=Task.Kind.FOLLOW_UP, due_at=lead.next_follow_up_at)
     return lead
+
+
+# --- Called by the DCC (the call centre decides who; these record it on the lead) -----------------
+
+
+@transaction.atomic
+def lead_assign_for_dcc(*, actor: User | None, lead: Lead, to_user: User, note: str = "", reopen: bool = False) -> Lead:
+    """The call centre's hand-over of a lead: ``to_user`` owns it from now on.
+
+    Used when a DCC agent starts working a lead from the call list, and when the agent's invitation
+    hands the customer to the consultant who receives them. The DCC app decides who may (its call
+    tasks); here the lead is marked as worked by the DCC (``with_dcc``), its open follow-up tasks
+    follow the new owner, the history says why and the previous owner is told. ``reopen``: an
+    approved-lost lead is reactivated (战败激活) first, unless the customer has another open lead.
+    """
+    lead = Lead.objects.select_for_update().select_related("customer").get(pk=lead.pk)
+    if not lead_owners(lead.store).filter(pk=to_user.pk).exists():
+        raise ValidationError(
+            {"to_user": [_("%(user)s cannot own leads in %(store)s.") % {"user": to_user, "store": lead.store}]},
+            code="invalid",
+        )
+    if reopen and lead.status == LeadStatus.LOST:
+        if lead.customer.leads.open().exclude(pk=lead.pk).exists():
+            raise ValidationError(_("The customer already has an open lead."), code="open_lead")
+        lead_set_status(lead=lead, to=LeadStatus.FOLLOWING, actor=actor, note=note or _("Reactivated by the DCC"))
+        lead.grade = Grade.C
+        lead.next_follow_up_at = timezone.now()
+        lead.save(update_fields=["grade", "next_follow_up_at", "updated_at"])
+    if lead.status not in WORKING_STATUSES:
+        raise ValidationError(
+            _("%(name)s is “%(status)s” and cannot be handed over.")
+            % {"name": lead.customer.name, "status": lead.get_status_display()},
+            code="invalid_transition",
+        )
+    before = lead.owner
+    if lead.owner_id == to_user.pk and lead.with_dcc and lead.in_pool_since is None:
+        return lead
+    lead.owner = to_user
+    lead.with_dcc = True
+    lead.in_pool_since = None
+    lead.save(update_fields=["owner", "with_dcc", "in_pool_since", "updated_at"])
+    if before is None or before.pk != to_user.pk:
+        Task.objects.filter(lead=lead, status=Task.Status.OPEN).exclude(kind=Task.Kind.APPOINTMENT).update(
+            assignee=to_user
+        )
+        _event(lead, LeadEvent.Kind.REASSIGNED, actor, before or _("nobody"), to_user, note)
+        if before is not None and before.pk != getattr(actor, "pk", None):
+            notify(
+                recipients=[before],
+                store=lead.store,
+                title=_("%(name)s is now worked by %(user)s") % {"name": lead.customer.name, "user": to_user},
+                body=note,
+                url=f"/leads/customers/{lead.customer_id}/",
+            )
+    audit_record(
+        actor=actor,
+        action="lead.dcc_assign",
+        obj=lead,
+        changes={"owner": [str(before or ""), str(to_user)], "note": note, "reopened": reopen},
+    )
+    return lead
+
+
+@transaction.atomic
+def followups_record_messages(
+    *, actor: User, store: Store, channel: str, contents: dict[int, str]
+) -> dict[int, FollowUp]:
+    """One-way messages (a campaign SMS, email or event invitation) logged on each lead as a follow-up.
+
+    Only a record of the contact: grade, next planned contact and the owner's tasks stay as they are
+    (a message the customer has not answered gives no result to plan from). Leads no longer being
+    worked are left out. ``contents``: lead id → the text sent. Returns lead id → follow-up.
+    """
+    rows = list(
+        Lead.objects.filter(store=store, pk__in=list(contents), status__in=WORKING_STATUSES).values_list(
+            "pk", "grade", "next_follow_up_at"
+        )
+    )
+    if not rows:
+        return {}
+    follow_ups = FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                store=store,
+                lead_id=pk,
+                author=actor,
+                channel=channel,
+                content=contents[pk].strip() or "-",
+                result=FollowUp.Result.CONTACTED,
+                grade_before=grade,
+                grade_after=grade,
+                next_follow_up_at=next_at,
+            )
+            for pk, grade, next_at in rows
+        ],
+        batch_size=500,
+    )
+    Lead.objects.filter(pk__in=[pk for pk, _grade, _next in rows]).update(last_follow_up_at=timezone.now())
+    audit_record(actor=actor, action="followup.messages", store=store, changes={"channel": channel, "count": len(rows)})
+    return {fu.lead_id: fu for fu in follow_ups}

@@ -107,8 +107,9 @@ PAGES = {
     "leads:followup_list": (["sales_manager", "sales_supervisor", "gm"], ["consultant", "dcc_agent"]),
     "leads:pool": (["consultant", "sales_supervisor", "dcc_agent"], ["reception", "cs_agent"]),
     "leads:settings": (["sales_manager", "admin"], ["sales_supervisor", "consultant"]),
-    "leads:settings_sources": (["sales_manager", "admin"], ["consultant"]),
-    "leads:settings_reasons": (["sales_manager", "admin"], ["consultant"]),
+    # Sources and reasons are shared by every store: only administrators edit them.
+    "leads:settings_sources": (["admin"], ["sales_manager", "consultant"]),
+    "leads:settings_reasons": (["admin"], ["sales_manager", "consultant"]),
 }
 
 
@@ -555,7 +556,7 @@ def test_settings_change_the_cadence_used_by_follow_ups(store, users, team_lead,
 
 
 def test_sources_add_rename_subchannel_and_deactivate(users, client_for):
-    client = client_for(users.sales_manager)
+    client = client_for(users.admin)
     online = Source.objects.get(code="online")
     response = client.post(
         reverse("leads:settings_source_create"),
@@ -587,7 +588,7 @@ def test_sources_add_rename_subchannel_and_deactivate(users, client_for):
 
 
 def test_reasons_add_and_rules(users, client_for):
-    client = client_for(users.sales_manager)
+    client = client_for(users.admin)
     response = client.post(
         reverse("leads:settings_reason_create"),
         {

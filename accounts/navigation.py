@@ -101,9 +101,12 @@ def register_defaults() -> None:
 
 
 def _has_group(user) -> bool:
-    from .selectors import user_groups
+    cached = getattr(user, "_has_group", None)
+    if cached is None:
+        from .selectors import user_groups
 
-    return user_groups(user).exists()
+        cached = user._has_group = user_groups(user).exists()
+    return cached
 
 
 def _reversible(url_name: str) -> str | None:
@@ -114,7 +117,15 @@ def _reversible(url_name: str) -> str | None:
 
 
 def items_for(request) -> list[dict]:
-    """Menu entries the request's user may open in the current store, grouped by section."""
+    """Menu entries the request's user may open in the current store (computed once per request)."""
+    cached = getattr(request, "_nav_items", None)
+    if cached is None:
+        cached = _items_for(request)
+        request._nav_items = cached
+    return cached
+
+
+def _items_for(request) -> list[dict]:
     perms = getattr(request, "perms", frozenset())
     visible = []
     for item in sorted(_items.values(), key=lambda i: (i.order, i.key)):

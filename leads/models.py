@@ -370,40 +370,12 @@ class Lead(models.Model):
             ),
         ]
         indexes = [
-            # Consultant's list: own open leads by next follow-up; manager's list by store. Partial
-            # indexes on the open states give the list order straight from the index.
-            models.Index(
-                fields=["store", "owner", "next_follow_up_at", "id"],
-                condition=Q(
-                    status__in=[
-                        "new",
-                        "following",
-                        "invited",
-                        "visited",
-                        "ordered",
-                        "lost_requested",
-                        "invalid_requested",
-                    ]
-                ),
-                name="lead_owner_open_queue",
-            ),
-            models.Index(
-                fields=["store", "next_follow_up_at", "id"],
-                condition=Q(
-                    status__in=[
-                        "new",
-                        "following",
-                        "invited",
-                        "visited",
-                        "ordered",
-                        "lost_requested",
-                        "invalid_requested",
-                    ]
-                ),
-                name="lead_store_open_queue",
-            ),
-            models.Index(fields=["store", "owner", "status", "next_follow_up_at"], name="lead_owner_queue"),
-            models.Index(fields=["store", "status", "next_follow_up_at"], name="lead_store_queue"),
+            # Lists ordered by next follow-up: consultant's (owner) and manager's (store). The index
+            # order is the list order, so a page is read straight off the index, however deep.
+            models.Index(fields=["store", "owner", "next_follow_up_at", "id"], name="lead_owner_queue"),
+            models.Index(fields=["store", "next_follow_up_at", "id"], name="lead_store_queue"),
+            # Per-status lists, and grade counts answered from the index alone.
+            models.Index(fields=["store", "status", "grade"], name="lead_store_status_grade"),
             models.Index(fields=["store", "created_at"], name="lead_store_created"),
             models.Index(fields=["store", "in_pool_since"], name="lead_store_pool"),
             models.Index(fields=["store", "source", "external_id"], name="lead_external_id"),

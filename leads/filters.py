@@ -25,7 +25,9 @@ class LeadFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("Status"))
     open = django_filters.BooleanFilter(widget=BooleanWidget, method="filter_open", label=_("Open leads only"))
     source = django_filters.ModelChoiceFilter(
-        queryset=Source.objects.filter(is_active=True), method="filter_source", label=_("Source")
+        queryset=Source.objects.filter(is_active=True).select_related("parent"),
+        method="filter_source",
+        label=_("Source"),
     )
     series = django_filters.NumberFilter(field_name="series_id", label=_("Intended series"))
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True), label=_("Owner"))

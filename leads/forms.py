@@ -200,7 +200,9 @@ class LeadForm(forms.ModelForm):
         # Inactive choices stay valid on a lead that already has them.
         current_source = self.instance.source_id if self.instance.pk else None
         current_series = self.instance.series_id if self.instance.pk else None
-        self.fields["source"].queryset = Source.objects.filter(Q(is_active=True) | Q(pk=current_source))
+        self.fields["source"].queryset = Source.objects.filter(Q(is_active=True) | Q(pk=current_source)).select_related(
+            "parent"
+        )
         self.fields["source"].choices = [("", "---------")] + [
             (s.pk, self.fields["source"].label_from_instance(s)) for s in source_choices(current_source)
         ]

@@ -263,7 +263,7 @@ class LeadListView(ManagedLeadsMixin, ListView):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
         rows, next_cursor = keyset_page(
-            self.object_list.select_related("customer", "owner", "source__parent", "series"),
+            self.object_list.select_related("customer", "owner", "source__parent", "series__brand"),
             "next_follow_up_at",
             self.request.GET.get("after"),
         )

@@ -109,7 +109,7 @@ class LeadsPageMixin(StorePermissionRequiredMixin):
 
     def get_visible_lead(self, pk) -> Lead:
         return get_object_or_404(
-            self.visible_leads().select_related("customer", "owner", "source", "series", "store"), pk=pk
+            self.visible_leads().select_related("customer", "owner", "source__parent", "series__brand", "store"), pk=pk
         )
 
     def get_workable_lead(self, pk) -> Lead:
@@ -270,7 +270,9 @@ class PhoneCheckView(LeadsPageMixin, View):
 def customer_page_context(request, customer: Customer, **forms) -> dict:
     """Everything the customer page shows; ``forms`` replaces a blank form by a bound one."""
     user, perms = request.user, request.perms
-    leads = list(customer.leads.select_related("owner", "source", "series").order_by("-created_at", "-id"))
+    leads = list(
+        customer.leads.select_related("owner", "source__parent", "series__brand").order_by("-created_at", "-id")
+    )
     visible_ids = set(Lead.objects.visible_to(user).filter(customer=customer).values_list("pk", flat=True))
     open_lead = next((lead for lead in leads if lead.status in OPEN_STATUSES), None)
     lead_visible = open_lead is not None and open_lead.pk in visible_ids
@@ -693,7 +695,7 @@ class MyLeadsView(LeadsPageMixin, ListView):
             data["open"] = "true"
         self.filterset = MyLeadFilterSet(
             data,
-            queryset=self.base_queryset().select_related("customer", "source", "series__brand"),
+            queryset=self.base_queryset().select_related("customer", "source__parent", "series__brand"),
             store=self.request.store,
         )
         return self.filterset.qs.order_by(F("next_follow_up_at").asc(nulls_last=True), "-id")
@@ -701,7 +703,12 @@ class MyLeadsView(LeadsPageMixin, ListView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         counts = dict(
-            self.base_queryset().open().values_list("grade").annotate(n=Count("id")).values_list("grade", "n")
+            self.base_queryset()
+            .open()
+            .order_by()
+            .values_list("grade")
+            .annotate(n=Count("grade"))
+            .values_list("grade", "n")
         )
         ctx["grade_counts"] = [(g.value, g.label, counts.get(g.value, 0)) for g in Grade if g != Grade.F]
         ctx["open_total"] = sum(counts.values())

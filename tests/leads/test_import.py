@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -162,6 +163,72 @@ def test_row_checker_reports_every_problem(series):
     assert checker(5, ["", "13912345678", "", "", ""]).data["name"].endswith("5678")
 
 
+def _rows(reader) -> list[tuple[int, list[str]]]:
+    """Rows without their trailing empty cells (openpyxl pads rows to the widest one)."""
+    out = []
+    for number, values in reader:
+        while values and values[-1] == "":
+            values = values[:-1]
+        out.append((number, values))
+    return out
+
+
+def test_the_xlsx_reader_reads_what_openpyxl_reads():
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    workbook = Workbook()
+    workbook.active.title = "说明"
+    workbook.active.append(["这一页不是名单"])
+    sheet = workbook.create_sheet("名单")
+    workbook.active = 1  # the reader takes the sheet the file opens on, as openpyxl does
+    sheet.append(["姓名", "手机", "登记日期", "预算", "已留档", "公式"])
+    sheet.append([" 张三 ", 13812345678, dt.date(2025, 8, 1), 12.5, True, "=1+1"])
+    sheet["C2"].number_format = 'yyyy"年"m"月"d"日"'
+    sheet.cell(row=5, column=2, value="021-58881234")  # rows 3 and 4 are empty: numbers keep their place
+    sheet.cell(row=5, column=1, value=CellRichText(["李", TextBlock(InlineFont(b=True), "四")]))
+    sheet.cell(row=6, column=3, value=dt.datetime(2025, 8, 2, 9, 30))
+    handle = io.BytesIO()
+    workbook.save(handle)
+
+    handle.seek(0)
+    fast = _rows(importing.XlsxRows(handle))
+    handle.seek(0)
+    reference = _rows(importing._iter_xlsx_openpyxl(handle))
+    assert fast == [row for row in reference if row[1]]
+    assert fast == [
+        (1, ["姓名", "手机", "登记日期", "预算", "已留档", "公式"]),
+        (2, ["张三", "13812345678", "2025-08-01", "12.5", "1"]),
+        (5, ["李四", "021-58881234"]),
+        (6, ["", "", "2025-08-02 09:30:00"]),
+    ]
+
+
+def test_the_xlsx_reader_reads_inline_strings_and_refuses_doctypes(tmp_path):
+    import zipfile
+
+    import xlsxwriter
+
+    path = tmp_path / "inline.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["姓名", "手机"])
+    sheet.write_row(1, 0, ["张三", "13812345678"])
+    book.close()
+    with path.open("rb") as handle:
+        assert list(importing.XlsxRows(handle)) == [(1, ["姓名", "手机"]), (2, ["张三", "13812345678"])]
+
+    evil = tmp_path / "evil.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(evil, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<worksheet", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet', 1)
+            target.writestr(item, data)
+    with evil.open("rb") as handle, pytest.raises(importing.ImportFileError):
+        list(importing.iter_file_rows(handle, "evil.xlsx"))
+
+
 # --- Upload, mapping, preview ---------------------------------------------------------------
 
 
@@ -290,6 +357,9 @@ def test_commit_keeps_good_rows_and_returns_bad_rows_and_duplicates_as_a_file(us
     assert "老客户" in dup_rows["王五"] and users.consultant.full_name in dup_rows["王五"]
     assert "2" in dup_rows["张三"] and users.consultant.full_name in dup_rows["张三"]
 
+    page = client.get(reverse("leads:import_detail", args=[batch.pk])).content.decode()
+    assert 'id="download-problems"' in page and 'id="result-created">2<' in page
+    assert batch.original_name in client.get(reverse("leads:import_list")).content.decode()
     download = client.get(reverse("leads:import_problems", args=[batch.pk]))
     assert download.status_code == 200 and download["Content-Type"] == importing.XLSX_CONTENT_TYPE
     # One audit entry per chunk, not per row.
@@ -361,7 +431,7 @@ def test_round_robin_and_dcc_assignment(users, store, series):
     assert not Task.objects.filter(lead=lead).exists()
 
 
-def test_a_crash_midway_leaves_whole_chunks_and_a_rerun_resumes(users, store, series, monkeypatch):
+def test_a_crash_midway_leaves_whole_chunks_and_a_rerun_resumes(users, store, series, monkeypatch, client_for):
     """Chunks of 3 rows: the 2nd chunk fails after inserting its customers and leads. It leaves
     nothing; the 1st chunk stays with its checkpoint; the rerun imports the rest exactly once."""
     monkeypatch.setattr(importing, "CHUNK_SIZE", 3)
@@ -388,6 +458,9 @@ def test_a_crash_midway_leaves_whole_chunks_and_a_rerun_resumes(users, store, se
     assert Lead.objects.count() == 2 and Task.objects.count() == 2
     assert LeadEvent.objects.count() == 2
 
+    page = client_for(users.sales_manager).get(reverse("leads:import_detail", args=[batch.pk])).content.decode()
+    assert 'id="resume-import"' in page and "disk full" in page
+
     monkeypatch.setattr(importing._Table, "insert", real_insert)
     batch = importing.batch_start(actor=users.sales_manager, batch=batch)  # "Resume"
     assert batch.status == ImportBatch.Status.DONE
@@ -399,6 +472,19 @@ def test_a_crash_midway_leaves_whole_chunks_and_a_rerun_resumes(users, store, se
     # Running it again changes nothing.
     importing.batch_run(batch.pk)
     assert Customer.objects.count() == 7
+
+
+def test_a_file_damaged_after_upload_fails_cleanly(users, store, series, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    batch = make_batch(users, store, xlsx([[f"客户{i}", f"1381234000{i}"] for i in range(5)]))
+    with batch.file.storage.open(batch.file.name, "wb") as handle:
+        handle.write(b"PK\x03\x04 no longer a workbook")
+    batch = importing.batch_start(actor=users.sales_manager, batch=batch)
+    assert batch.status == ImportBatch.Status.FAILED and batch.error_message
+    assert not Lead.objects.exists()
+    assert not any(t.name == "lead-import-reader" and t.is_alive() for t in threading.enumerate())
 
 
 def test_chunks_are_written_in_bulk(users, store, series, monkeypatch, django_assert_max_num_queries):
@@ -432,6 +518,35 @@ def test_large_imports_run_in_celery(users, store, series, monkeypatch, client_f
     assert Notification.objects.filter(recipient=users.sales_manager, title__contains="list.xlsx").exists()
     progress = client.get(reverse("leads:import_progress", args=[batch.pk]), headers={"HX-Request": "true"})
     assert progress["HX-Refresh"] == "true"
+
+
+def test_imported_leads_are_announced_per_chunk_not_per_lead(
+    users, store, series, monkeypatch, django_capture_on_commit_callbacks
+):
+    from leads import signals
+
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    chunks, singles = [], []
+
+    def on_chunk(sender, store, lead_ids, actor, **kwargs):
+        chunks.append((store, list(lead_ids), actor))
+
+    def on_single(sender, lead, **kwargs):
+        singles.append(lead)
+
+    importing.leads_imported.connect(on_chunk)
+    signals.lead_created.connect(on_single)
+    try:
+        batch = make_batch(users, store, xlsx([[f"客户{i}", f"1381234000{i}"] for i in range(3)]))
+        with django_capture_on_commit_callbacks(execute=True):
+            importing.batch_start(actor=users.sales_manager, batch=batch)
+    finally:
+        importing.leads_imported.disconnect(on_chunk)
+        signals.lead_created.disconnect(on_single)
+    assert [len(ids) for _store, ids, _actor in chunks] == [2, 1]
+    assert {pk for _store, ids, _actor in chunks for pk in ids} == set(Lead.objects.values_list("pk", flat=True))
+    assert chunks[0][0] == store and chunks[0][2] == users.sales_manager
+    assert singles == []
 
 
 def test_a_started_import_cannot_start_again(users, store, series):

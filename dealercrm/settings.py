@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "catalog",
     "leads",
     "showroom",
+    "dcc",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,22 @@ CELERY_BEAT_SCHEDULE = {
     "leads-daily-maintenance": {
         "task": "leads.tasks.daily_maintenance_all",
         "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=0),
+    },
+    # DCC: call lists after the leads' morning job; reminders and first-call SLA checks through the
+    # day. DCC_BEAT_SECONDS (tests) runs all three every that many seconds.
+    "dcc-build-call-lists": {
+        "task": "dcc.tasks.build_call_lists_all",
+        "schedule": timedelta(seconds=env_int("DCC_BEAT_SECONDS", 0))
+        if env_int("DCC_BEAT_SECONDS", 0)
+        else crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=30),
+    },
+    "dcc-arrival-reminders": {
+        "task": "dcc.tasks.arrival_reminders_all",
+        "schedule": timedelta(seconds=env_int("DCC_BEAT_SECONDS", 0) or 15 * 60),
+    },
+    "dcc-first-call-sla": {
+        "task": "dcc.tasks.first_call_sla_check_all",
+        "schedule": timedelta(seconds=env_int("DCC_BEAT_SECONDS", 0) or 120),
     },
 }
 

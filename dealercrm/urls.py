@@ -8,12 +8,14 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("leads.api.urls")),
+    path("", include("dcc.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("catalog/", include("catalog.urls")),
     path("leads/", include("leads.urls")),
+    path("dcc/", include("dcc.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

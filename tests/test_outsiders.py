@@ -250,6 +250,54 @@ def _rotation_entry_in(store: Store):
     return RotationEntry.objects.create(store=store, consultant=_user_in(store))
 
 
+def _dcc_manager_in(store: Store) -> User:
+    return make_member(store, "dcc_manager", username=f"dccm_{store.code}_{User.objects.count()}")
+
+
+def _dcc_agent_profile_in(store: Store):
+    from dcc.selectors import agent_profile
+
+    return agent_profile(store, make_member(store, "dcc_agent", username=f"dcca_{store.code}_{User.objects.count()}"))
+
+
+def _dcc_call_task_in(store: Store):
+    from dcc import services as dcc_services
+
+    profile = _dcc_agent_profile_in(store)
+    return dcc_services.call_task_add(actor=_dcc_manager_in(store), lead=_lead_in(store), agent=profile.user)
+
+
+def _dcc_call_in(store: Store):
+    from dcc import services as dcc_services
+
+    task = _dcc_call_task_in(store)
+    return dcc_services.call_record(
+        actor=task.agent, task=task, data=dcc_services.CallInput(outcome="no_answer", note="OUTSIDER-PROBE")
+    )
+
+
+def _dcc_template_in(store: Store):
+    from dcc import services as dcc_services
+
+    return dcc_services.template_save(
+        actor=_dcc_manager_in(store), store=store, kind="campaign", channel="sms", name="OUTSIDER-PROBE", body="{name}"
+    )
+
+
+def _dcc_campaign_in(store: Store):
+    from dcc import services as dcc_services
+
+    return dcc_services.campaign_create(
+        actor=_dcc_manager_in(store), store=store, name="OUTSIDER-PROBE", kind="sms", body="您好 {name}"
+    )
+
+
+def _dcc_script_in(store: Store):
+    from dcc.selectors import script_for
+
+    return script_for(store)
+
+
 def _settings_of(model_label: str):
     def make(store: Store):
         return apps.get_model(model_label).objects.get_or_create(store=store)[0]
@@ -294,6 +342,14 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     "showroom.DemoVehicle": _demo_vehicle_in,
     "showroom.RotationEntry": _rotation_entry_in,
     "showroom.ShowroomSettings": _settings_of("showroom.ShowroomSettings"),
+    # dcc: made through the DCC services
+    "dcc.CallTask": _dcc_call_task_in,
+    "dcc.Call": _dcc_call_in,
+    "dcc.AgentProfile": _dcc_agent_profile_in,
+    "dcc.MessageTemplate": _dcc_template_in,
+    "dcc.Campaign": _dcc_campaign_in,
+    "dcc.CallScript": _dcc_script_in,
+    "dcc.DccSettings": _settings_of("dcc.DccSettings"),
 }
 
 

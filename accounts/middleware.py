@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import translation
 
 from . import context
@@ -50,6 +51,18 @@ class CurrentStoreMiddleware:
         return self.get_response(request)
 
 
+def client_ip(request) -> str | None:
+    """The client's address. X-Forwarded-For is believed only for the number of proxies the
+    deployment declares (TRUSTED_PROXIES): each appends the address it saw, so the client's own
+    entries further left could be forged."""
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = getattr(settings, "TRUSTED_PROXIES", 0)
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies <= 0 or not forwarded:
+        return remote
+    return forwarded[-min(proxies, len(forwarded))]
+
+
 class AuditContextMiddleware:
     """Makes the client's address and browser available to ``audit_record``."""
 
@@ -57,8 +70,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+        ip = client_ip(request)
         store = getattr(request, "store", None)
         token = context.set_current(
             context.RequestContext(

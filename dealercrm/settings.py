@@ -169,6 +169,8 @@ WHITENOISE_USE_FINDERS = True
 
 # --- Security (production: DEBUG off, behind TLS) ------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket address).
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
@@ -263,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
     "leads-daily-maintenance": {
         "task": "leads.tasks.daily_maintenance_all",
         "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=0),
+    },
+    "showroom-cross-check": {
+        "task": "showroom.tasks.cross_check_all",
+        "schedule": crontab(minute=20),
     },
     # DCC: call lists after the leads' morning job; reminders and first-call SLA checks through the
     # day. DCC_BEAT_SECONDS (tests) runs all three every that many seconds.

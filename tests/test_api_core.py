@@ -239,7 +239,7 @@ def test_schema_is_openapi_3_for_a_signed_in_user(users, client_for):
     assert json.loads(as_json.content)["openapi"] == schema["openapi"]
 
 
-@pytest.mark.parametrize("name", ["api-docs", "api-redoc"])
+@pytest.mark.parametrize("name", ["api-docs"])
 def test_api_docs_render_without_a_cdn(users, client_for, name):
     client = client_for(users.consultant)
     response = client.get(reverse(name))

@@ -45,7 +45,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     @extend_schema(request=MarkReadSerializer, responses={200: None})
     @action(detail=False, methods=["post"], url_path="mark-read")
-    def mark_read(self, request):
+    def mark_read(self, request, *args, **kwargs):
         serializer = MarkReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         count = services.notification_mark_read(

@@ -43,11 +43,23 @@ def test_a_view_that_writes_files_the_entry_under_the_current_store(client_for, 
     assert AuditLog.objects.visible_to(users.admin).filter(pk=entry.pk).exists()
 
 
-def test_the_forwarded_address_wins_over_the_proxy(client_for, users):
-    switch_to_english(
-        client_for(users.consultant), REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7, 10.0.0.2"
-    )
+def test_behind_a_trusted_proxy_the_forwarded_address_wins(client_for, users, settings):
+    settings.TRUSTED_PROXIES = 1
+    switch_to_english(client_for(users.consultant), REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert AuditLog.objects.get(action="user.update").ip_address == "203.0.113.7"
+
+
+def test_behind_a_trusted_proxy_a_forged_forwarded_entry_is_ignored(client_for, users, settings):
+    # The client wrote "1.2.3.4" itself; the one proxy appended the address it really saw.
+    settings.TRUSTED_PROXIES = 1
+    switch_to_english(client_for(users.consultant), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+    assert AuditLog.objects.get(action="user.update").ip_address == "203.0.113.7"
+
+
+def test_without_a_proxy_the_forwarded_header_is_not_trusted(client_for, users, settings):
+    settings.TRUSTED_PROXIES = 0
+    switch_to_english(client_for(users.consultant), REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert AuditLog.objects.get(action="user.update").ip_address == "198.51.100.9"
 
 
 def test_nothing_is_recorded_when_nothing_changes(client_for, users):

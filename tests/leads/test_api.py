@@ -403,3 +403,55 @@ def test_schema_has_no_warnings_about_leads(db):
         if "leads" in message.lower() or "Lead" in message or "Enum" in message and "Weekday" not in message
     ]
     assert messages == []
+
+
+GARBAGE = [
+    {},
+    [],
+    "text",
+    {"lead": "abc", "to_user": [], "leads": "1", "survivor": {"x": 1}, "absorbed": [None]},
+    {"lead": 10**30, "customer": -1, "to_user": 10**30, "leads": [10**30], "reason": 10**30},
+    {"scheduled_at": "tomorrow", "next_follow_up_at": "soon", "kind": None, "values": {"bogus": 1}},
+    {"values": {"phone": "x"}, "channel": {"a": 1}, "content": ["x"], "result": 3, "grade": "Z"},
+    {"name": "x" * 500, "phone": "1" * 500, "source": ["walk_in"], "store": "a", "series": "大众"},
+]
+
+
+def test_garbage_never_makes_a_500(users, leads):
+    lead = leads["mine"]
+    request = _request_lost(users, lead)
+    appointment_lead = leads["colleague"]
+    appointment = services.appointment_create(
+        actor=users.sales_manager,
+        lead=appointment_lead,
+        scheduled_at=timezone.now() + dt.timedelta(days=1),
+        receiver=users.sales_manager,
+    )
+    posts = [
+        "/api/v1/customers/",
+        "/api/v1/customers/merge/",
+        "/api/v1/leads/",
+        f"/api/v1/leads/{lead.pk}/follow-up/",
+        f"/api/v1/leads/{lead.pk}/reassign/",
+        "/api/v1/leads/reassign/",
+        "/api/v1/appointments/",
+        f"/api/v1/appointments/{appointment.pk}/cancel/",
+        "/api/v1/lost-requests/",
+        f"/api/v1/lost-requests/{request['id']}/approve/",
+        f"/api/v1/lost-requests/{request['id']}/reject/",
+        "/api/v1/leads/ingest/",
+    ]
+    for user in (users.admin, users.sales_manager, users.consultant):
+        client = api(user)
+        for url in posts:
+            for body in GARBAGE:
+                response = client.post(url, body, format="json")
+                assert response.status_code < 500, (user, url, body, response.content)
+                assert response.status_code in (200, 201, 400, 403, 404), (url, body, response.status_code)
+        for url in [f"/api/v1/customers/{lead.customer_id}/", f"/api/v1/leads/{lead.pk}/"]:
+            for body in GARBAGE:
+                assert client.patch(url, body, format="json").status_code < 500, (url, body)
+        for url in ["/api/v1/leads/", "/api/v1/tasks/", "/api/v1/follow-ups/", "/api/v1/lost-requests/"]:
+            bad_query = {"grade": "Z", "when": "never", "owner": "x", "decidable": "maybe", "cursor": "%%%"}
+            assert client.get(url, bad_query).status_code < 500, url
+        assert client.get(f"/api/v1/leads/{10**30}/").status_code == 404

@@ -129,7 +129,11 @@ class ImportCommitView(ImportBatchMixin, SingleObjectMixin, View):
 def _progress_context(batch: ImportBatch) -> dict:
     done = importing.rows_done(batch)
     total = max(batch.total_rows, done, 1)
-    return {"rows_done": done, "percent": min(100, round(100 * done / total))}
+    return {
+        "rows_done": done,
+        "percent": min(100, round(100 * done / total)),
+        "stalled": importing.batch_stalled(batch),
+    }
 
 
 class ImportProgressView(ImportBatchMixin, DetailView):

@@ -68,7 +68,7 @@ from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
-from accounts.models import Store, User
+from accounts.models import AuditLog, Store, User
 from accounts.services import audit_record, notify
 from catalog.models import Series
 
@@ -1623,14 +1623,14 @@ def batch_start(*, actor: User, batch: ImportBatch) -> ImportBatch:
     startable = (ImportBatch.Status.UPLOADED, ImportBatch.Status.PREVIEWED, ImportBatch.Status.FAILED)
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status not in startable:
+        if locked.status not in startable and not batch_stalled(locked):
             raise ValidationError(_("This import has already been started."), code="started")
         columns = batch_columns(locked)
         if "name" not in columns and "phone" not in columns:
             raise ValidationError(
                 _("Choose the column with the name or the one with the phone number."), code="required"
             )
-        resume = locked.status == ImportBatch.Status.FAILED
+        resume = locked.status in (ImportBatch.Status.FAILED, ImportBatch.Status.RUNNING)
         locked.status = ImportBatch.Status.RUNNING
         locked.error_message = ""
         locked.save(update_fields=["status", "error_message"])
@@ -1651,6 +1651,24 @@ def batch_start(*, actor: User, batch: ImportBatch) -> ImportBatch:
         return batch_run(locked.pk)
     except Exception:  # noqa: BLE001 - the batch records the failure; the page shows it
         return ImportBatch.objects.get(pk=locked.pk)
+
+
+STALLED_AFTER = dt.timedelta(minutes=10)
+
+
+def batch_stalled(batch: ImportBatch) -> bool:
+    """A running import that has committed nothing for ``STALLED_AFTER`` (its worker died and the
+    task was not delivered again): it may be resumed by hand. Two runs at once would be harmless
+    anyway, since each chunk checks the checkpoint under a lock."""
+    if batch.status != ImportBatch.Status.RUNNING:
+        return False
+    last = (
+        AuditLog.objects.filter(object_type=ImportBatch._meta.label_lower, object_id=str(batch.pk))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return last is None or timezone.now() - last > STALLED_AFTER
 
 
 def batch_notify_finished(batch_id: int) -> None:

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from accounts.models import AuditLog, Notification
@@ -547,6 +548,23 @@ def test_imported_leads_are_announced_per_chunk_not_per_lead(
     assert {pk for _store, ids, _actor in chunks for pk in ids} == set(Lead.objects.values_list("pk", flat=True))
     assert chunks[0][0] == store and chunks[0][2] == users.sales_manager
     assert singles == []
+
+
+def test_a_stalled_import_can_be_resumed(users, store, series, monkeypatch, client_for):
+    monkeypatch.setattr(importing, "ASYNC_THRESHOLD", 1)
+    batch = make_batch(users, store, xlsx([[f"客户{i}", f"1381234000{i}"] for i in range(3)]))
+    client = client_for(users.sales_manager)
+    client.post(reverse("leads:import_commit", args=[batch.pk]))  # queued, but the task never runs
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.RUNNING and not importing.batch_stalled(batch)
+    assert 'id="import-stalled"' not in client.get(reverse("leads:import_detail", args=[batch.pk])).content.decode()
+    AuditLog.objects.filter(object_id=str(batch.pk)).update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    assert importing.batch_stalled(batch)
+    assert 'id="import-stalled"' in client.get(reverse("leads:import_detail", args=[batch.pk])).content.decode()
+    monkeypatch.setattr(importing, "ASYNC_THRESHOLD", 100)
+    client.post(reverse("leads:import_commit", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE and batch.created_rows == 3
 
 
 def test_a_started_import_cannot_start_again(users, store, series):

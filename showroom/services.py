@@ -23,7 +23,7 @@ from leads.selectors import lead_owners
 
 from . import signals
 from .models import DemoVehicle, Order, RotationEntry, ShowroomSettings, TestDrive, Visit
-from .selectors import rotation_queue, showroom_settings
+from .selectors import rotation_queue, showroom_settings, vin_in_use
 
 ARRIVAL_SLACK = dt.timedelta(minutes=5)
 
@@ -413,6 +413,10 @@ def order_create(
             validate_vin(vin)
         except ValidationError as exc:
             errors["vin"] = exc.messages
+        else:
+            taken = vin_in_use(lead.store, vin)
+            if taken is not None:
+                errors["vin"] = [_("This car is already on order %(number)s.") % {"number": taken.number}]
     if price is None or price <= 0:
         errors["price"] = [_("Enter the price.")]
     elif discount > price:
@@ -514,6 +518,11 @@ def order_deliver(*, actor: User, order: Order, vin: str, at: dt.datetime | None
             {"vin": [_("The order is for VIN %(vin)s; check the car being handed over.") % {"vin": order.vin}]},
             code="vin_mismatch",
         )
+    taken = vin_in_use(order.store, vin, exclude_order_id=order.pk)
+    if taken is not None:
+        raise ValidationError(
+            {"vin": [_("This car is already on order %(number)s.") % {"number": taken.number}]}, code="vin_taken"
+        )
     at = at or timezone.now()
     order.status = Order.Status.DELIVERED
     order.delivered_at = at
@@ -542,3 +551,81 @@ def customer_for_walk_in_buyer(
         actor=actor, customer=customer, owner=actor, source=Source.objects.get(code="walk_in")
     )
     return customer, lead
+
+
+# --- Demo cars, settings, merged customers -----------------------------------------------------
+
+DEMO_VEHICLE_FIELDS = {"trim", "plate", "vin", "is_active"}
+
+
+@transaction.atomic
+def demo_vehicle_save(*, actor: User, store: Store, vehicle: DemoVehicle | None = None, **fields: Any) -> DemoVehicle:
+    """Add a demo car to the store or edit one (taking it out of service keeps its test drives)."""
+    if not actor.has_store_perm(store.pk, "showroom.manage_demo_cars"):
+        raise ValidationError(_("You may not manage demo cars."), code="forbidden")
+    unknown = set(fields) - DEMO_VEHICLE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown demo vehicle fields: {sorted(unknown)}")
+    if "vin" in fields:
+        fields["vin"] = normalize_vin(fields["vin"])
+        try:
+            validate_vin(fields["vin"])
+        except ValidationError as exc:
+            raise ValidationError({"vin": exc.messages})
+    if "plate" in fields:
+        fields["plate"] = fields["plate"].strip().upper()
+        clash = DemoVehicle.objects.filter(store=store, plate=fields["plate"])
+        if vehicle is not None:
+            clash = clash.exclude(pk=vehicle.pk)
+        if clash.exists():
+            raise ValidationError({"plate": [_("Another demo car of this store has this plate.")]}, code="duplicate")
+    if vehicle is None:
+        vehicle = DemoVehicle.objects.create(store=store, **fields)
+        audit_record(actor=actor, action="demo_vehicle.create", obj=vehicle, store=store)
+        return vehicle
+    if vehicle.store_id != store.pk:
+        raise ValidationError(_("This demo car belongs to another store."), code="forbidden")
+    changes = {k: [getattr(vehicle, k), v] for k, v in fields.items() if getattr(vehicle, k) != v}
+    for key, value in fields.items():
+        setattr(vehicle, key, value)
+    vehicle.save()
+    if changes:
+        audit_record(actor=actor, action="demo_vehicle.update", obj=vehicle, store=store, changes=changes)
+    return vehicle
+
+
+SETTINGS_FIELDS = {"timely_minutes", "cross_check_hours", "order_prefix"}
+
+
+@transaction.atomic
+def showroom_settings_update(*, actor: User, store: Store, **fields: Any) -> ShowroomSettings:
+    """The desk's rules of a store: timeliness, the cross-check window, the order number prefix."""
+    if not actor.has_store_perm(store.pk, "showroom.manage_demo_cars"):
+        raise ValidationError(_("You may not change the showroom settings."), code="forbidden")
+    unknown = set(fields) - SETTINGS_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown showroom settings: {sorted(unknown)}")
+    settings = ShowroomSettings.objects.select_for_update().get(pk=showroom_settings(store).pk)
+    changes = {k: [getattr(settings, k), v] for k, v in fields.items() if getattr(settings, k) != v}
+    for key, value in fields.items():
+        setattr(settings, key, value)
+    settings.save()
+    if changes:
+        audit_record(actor=actor, action="showroom.settings", obj=settings, store=store, changes=changes)
+    return settings
+
+
+@transaction.atomic
+def visits_follow_merged_customers(
+    *, survivor: Customer, absorbed: list[Customer], lead_map: dict[int, int], actor: User | None = None
+) -> int:
+    """After a merge of customers (``leads.signals.customers_merged``) the showroom's rows follow:
+    visits and orders of the absorbed customers, and visits and test drives of merged leads."""
+    absorbed_ids = [c.pk for c in absorbed]
+    moved = Visit.objects.filter(customer_id__in=absorbed_ids).update(customer=survivor)
+    Order.objects.filter(customer_id__in=absorbed_ids).update(customer=survivor)
+    for old_id, kept_id in lead_map.items():
+        moved += Visit.objects.filter(lead_id=old_id).update(lead_id=kept_id)
+        TestDrive.objects.filter(lead_id=old_id).update(lead_id=kept_id)
+    # ``is_first_visit`` stays as registered: the day's figures were right for what the desk knew.
+    return moved

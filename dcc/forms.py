@@ -54,6 +54,14 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
+class StepsField(forms.TypedMultipleChoiceField):
+    """The script steps ticked: unknown ids (a step deleted meanwhile) are dropped, not an error."""
+
+    def clean(self, value):
+        known = {str(choice) for choice, _label in self.choices}
+        return super().clean([v for v in (value or []) if str(v) in known])
+
+
 class CallFieldsMixin:
     """The outcome part shared by the outbound call screen and the inbound form."""
 
@@ -79,11 +87,11 @@ class CallFieldsMixin:
             label=_("Received by"), required=False, queryset=receivers_for(store), empty_label=_("Choose…")
         )
         self.fields["purpose"] = forms.ChoiceField(
-            label=_("Purpose"), choices=Appointment.Purpose.choices, initial=Appointment.Purpose.VIEW
+            label=_("Purpose"), choices=Appointment.Purpose.choices, initial=Appointment.Purpose.VIEW, required=False
         )
         self.fields["started_at"] = forms.DateTimeField(required=False, widget=forms.HiddenInput)
         if script_steps:
-            self.fields["script_steps"] = forms.TypedMultipleChoiceField(
+            self.fields["script_steps"] = StepsField(
                 label=_("Script steps covered"),
                 required=False,
                 coerce=int,

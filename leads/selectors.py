@@ -71,17 +71,17 @@ def display_phone(user: User, lead_or_customer, phone: str | None = None) -> str
 
 
 def lead_approvers(lead: Lead) -> list[User]:
-    """Who decides a lost or invalid request: the owner's supervisors and the store's approvers."""
-    approvers = {u.pk: u for u in store_users_with_perm(lead.store, "leads.approve_lost") if u.pk != lead.owner_id}
-    if lead.owner_id:
-        for team in lead.owner.teams.filter(store=lead.store).select_related("supervisor"):
-            if team.supervisor and team.supervisor.is_active:
-                approvers[team.supervisor.pk] = team.supervisor
-    return [u for u in approvers.values() if "leads.view_all" in u.perms_in(lead.store) or _supervises(u, lead)]
-
-
-def _supervises(user: User, lead: Lead) -> bool:
-    return bool(lead.owner_id) and user.supervised_teams.filter(store=lead.store, members=lead.owner_id).exists()
+    """Who decides a lost or invalid request: the store's approvers who see every lead (managers,
+    the GM), and the supervisors of the owner's teams who hold the approval permission."""
+    approvers = store_users_with_perm(lead.store, "leads.approve_lost")
+    store_wide = approvers.filter(pk__in=store_users_with_perm(lead.store, "leads.view_all").values("pk"))
+    supervisors = (
+        approvers.filter(supervised_teams__store=lead.store, supervised_teams__members=lead.owner_id)
+        if lead.owner_id
+        else approvers.none()
+    )
+    found = {u.pk: u for u in list(store_wide) + list(supervisors) if u.pk != lead.owner_id}
+    return list(found.values())
 
 
 def lead_owners(store: Store) -> QuerySet[User]:
@@ -90,7 +90,10 @@ def lead_owners(store: Store) -> QuerySet[User]:
 
 
 def store_managers(store: Store) -> list[User]:
-    return list(store_users_with_perm(store, "leads.view_all").filter(memberships__role__code__in=["sales_manager"]))
+    """The store's sales managers (directly or through the group)."""
+    in_store = Q(memberships__store=store) | Q(memberships__group_id=store.group_id)
+    # One filter() call, so the store and the role are those of the same membership.
+    return list(User.objects.filter(in_store, is_active=True, memberships__role__code="sales_manager").distinct())
 
 
 def customer_open_lead(customer: Customer) -> Lead | None:

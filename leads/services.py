@@ -631,6 +631,8 @@ def lost_request_create(
     )
     to = LeadStatus.LOST_REQUESTED if kind == LostReason.Kind.LOST else LeadStatus.INVALID_REQUESTED
     lead_set_status(lead=lead, to=to, actor=actor, note=str(reason))
+    # No follow-up is due while a manager decides; a rejection brings a task of its own.
+    _close_open_tasks(lead, kinds=[Task.Kind.FOLLOW_UP, Task.Kind.FIRST_CONTACT, Task.Kind.LOST_REJECTED])
     notify(
         recipients=lead_approvers(lead),
         store=lead.store,

@@ -72,3 +72,30 @@ def test_overdue_link_from_notifications_filters(store, users, client_for):
     assert response.status_code == 200
     page = response.content.decode()
     assert "逾期客户" in page and "按时客户" not in page
+
+
+def test_a_lost_request_pauses_the_follow_up_tasks_and_a_rejection_brings_one_back(store, users):
+    from leads.models import LostReason, Task
+
+    lead = make_lead(store, users.consultant)
+    assert Task.objects.filter(lead=lead, status=Task.Status.OPEN).exists()
+    request = services.lost_request_create(
+        actor=users.consultant, lead=lead, kind="lost", reason=LostReason.objects.get(code="price")
+    )
+    assert not Task.objects.filter(lead=lead, status=Task.Status.OPEN).exists()
+    services.lost_request_reject(actor=users.sales_manager, request=request, comment="再跟一周")
+    assert list(Task.objects.filter(lead=lead, status=Task.Status.OPEN).values_list("kind", flat=True)) == [
+        Task.Kind.LOST_REJECTED
+    ]
+
+
+def test_approvers_are_store_managers_and_the_owners_supervisor_only(store, users):
+    from leads.selectors import lead_approvers
+    from tests.factories import make_member
+
+    other_supervisor = make_member(store, "sales_supervisor", username="a_other_supervisor")
+    make_team(store, users.sales_supervisor, [users.consultant])
+    lead = make_lead(store, users.consultant)
+    approvers = {u.username for u in lead_approvers(lead)}
+    assert approvers == {users.sales_supervisor.username, users.sales_manager.username, users.gm.username}
+    assert other_supervisor.username not in approvers

@@ -47,6 +47,7 @@ FOLLOWED_UP_SHARE = 0.9
 FOLLOWED_UP_SHARE_BEFORE = 0.4
 CROSS_CHECK_SINCE_DAYS = 21
 IN_STORE_NOW = 4
+CORRECTED_SHARE = 0.04  # registrations the desk fixes later (the clerk's accuracy)
 WORKING = [LeadStatus.NEW, LeadStatus.FOLLOWING, LeadStatus.INVITED, LeadStatus.VISITED]
 
 # Arrival hour → weight: mornings from ten, the afternoon peak, few after six.
@@ -276,6 +277,10 @@ class _StoreTraffic:
         departed = None if staying else min(arrived + stay, self.now)
         # The desk entered the party a few minutes after it walked in; the departure as it happened.
         Visit.objects.filter(pk=visit.pk).update(registered_at=registered, departed_at=departed)
+        if not staying and rng.random() < CORRECTED_SHARE:
+            self.at(min(arrived + stay, self.now))
+            visit.refresh_from_db()
+            services.visit_correct(actor=self.desk, visit=visit, party_size=visit.party_size + 1)
         recent = self.now - arrived < dt.timedelta(days=CROSS_CHECK_SINCE_DAYS)
         share = FOLLOWED_UP_SHARE if recent else FOLLOWED_UP_SHARE_BEFORE
         if visit.lead_id is not None and not staying and rng.random() < share:

@@ -99,9 +99,9 @@ class VisitFilterSet(DateRangeMixin, django_filters.FilterSet):
         empty_label=_("Both"),
     )
     unfollowed = django_filters.ChoiceFilter(
-        choices=[("1", _("Only flagged"))],
+        choices=[("1", _("Missed (flagged)"))],
         method="filter_unfollowed",
-        label=_("No follow-up within the time"),
+        label=_("Follow-up"),
         empty_label=_("All"),
     )
     q = django_filters.CharFilter(method="filter_q", label=_("Name or phone"))

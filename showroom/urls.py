@@ -8,9 +8,10 @@ app_name = "showroom"
 
 urlpatterns = [
     # The desk.
-    path("", views.BoardView.as_view(), name="board"),
-    path("visits/new/", views.VisitRegisterView.as_view(), name="visit_register"),
-    path("visits/lookup/", views.VisitorLookupView.as_view(), name="visitor_lookup"),
+    # Each menu entry has its own first path segment: the menu marks the entry whose URL is a prefix.
+    path("board/", views.BoardView.as_view(), name="board"),
+    path("register/", views.VisitRegisterView.as_view(), name="visit_register"),
+    path("register/lookup/", views.VisitorLookupView.as_view(), name="visitor_lookup"),
     path("visits/", views.VisitListView.as_view(), name="visit_list"),
     path("visits/export/", views.VisitExportView.as_view(), name="visit_export"),
     path("visits/<int:pk>/depart/", views.VisitDepartView.as_view(), name="visit_depart"),

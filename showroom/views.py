@@ -28,6 +28,7 @@ from django.views.generic import ListView, TemplateView
 from accounts.mixins import StorePermissionRequiredMixin
 from accounts.services import audit_record
 from leads.models import Grade, Lead
+from leads.phones import normalize_phone
 from leads.selectors import can_work_lead
 
 from . import selectors, services
@@ -246,8 +247,6 @@ class VisitorLookupView(ShowroomPageMixin, View):
     permission_required = "showroom.register_visit"
 
     def get(self, request, *args, **kwargs):
-        from leads.phones import normalize_phone
-
         raw = request.GET.get("phone", "").strip()
         context: dict = {"raw": raw}
         if raw:

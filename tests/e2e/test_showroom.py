@@ -120,6 +120,16 @@ def test_receptionist_registers_assigns_and_records_departure(page, live_server,
     expect(page.locator(f"#rotation-{first.pk}")).to_be_visible()
     shot(page, "rotation")
 
+    page.click('[data-nav="visits"]')
+    expect(page.locator("#visit-table tbody tr[id^=visit-]")).to_have_count(4)
+    page.select_option("#id_filed", "0")
+    page.click("#apply-filter")
+    expect(page.locator("#visit-table tbody tr[id^=visit-]")).to_have_count(1)
+    shot(page, "visit-list-not-filed")
+    page.click('[data-nav="clerk-figures"]')
+    expect(page.locator("#clerk-totals")).to_contain_text(known_users.reception.display_name)
+    shot(page, "clerk-figures")
+
 
 def test_consultant_orders_by_vin_and_delivers(page, live_server, sign_in, shot, store, known_users, showroom):
     first, trim = showroom["first"], showroom["trim"]

@@ -598,8 +598,20 @@ def call_lists_build(*, store: Store, now: dt.datetime | None = None) -> dict[st
     return {"created": len(created), "cancelled": cancelled, "no_shows": no_shows, **by_rule}
 
 
-def call_tasks_for_lead(*, lead_id: int, now: dt.datetime | None = None) -> CallTask | None:
-    """Rules run on ingest and hand-over: a new lead (or one handed to the DCC) gets its task now."""
+RULE_FINDERS = {
+    Rule.FIRST_CALL: "_first_call_candidates",
+    Rule.HANDOVER: "_handover_candidates",
+    Rule.NO_SHOW: "_no_show_candidates",
+    Rule.UNINVITED: "_uninvited_candidates",
+    Rule.REACTIVATION: "_reactivation_candidates",
+}
+
+
+def call_tasks_for_lead(
+    *, lead_id: int, now: dt.datetime | None = None, rules: Iterable[str] = (Rule.FIRST_CALL, Rule.HANDOVER)
+) -> CallTask | None:
+    """Rules run on ingest and hand-over: a new lead (or one handed to the DCC) gets its task now.
+    ``rules`` narrows which rules apply (ingest and hand-over by default)."""
     now = now or timezone.now()
     lead = Lead.objects.select_related("store").filter(pk=lead_id).first()
     if lead is None:
@@ -613,7 +625,7 @@ def call_tasks_for_lead(*, lead_id: int, now: dt.datetime | None = None) -> Call
             now,
             _Calendar(store),
             lead_ids=[lead_id],
-            only={"_first_call_candidates", "_handover_candidates"},
+            only={RULE_FINDERS[rule] for rule in rules},
         )
         created = _create_tasks(store, settings, candidates, now)
     if not created:

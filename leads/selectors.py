@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -340,3 +341,30 @@ def pool_claims_today(user: User) -> int:
     from .models import PoolClaim
 
     return PoolClaim.objects.filter(user=user, claimed_on=timezone.localdate()).count()
+
+
+# --- Actions higher apps add to the customer page ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadAction:
+    key: str
+    label: str
+    url: str
+
+
+LeadActionProvider = Callable[[Any, Lead], list[LeadAction]]
+_lead_action_providers: list[LeadActionProvider] = []
+
+
+def register_lead_action_provider(provider: LeadActionProvider) -> None:
+    """Higher apps (showroom: new order, test drive) offer their actions on a worked lead this way."""
+    if provider not in _lead_action_providers:
+        _lead_action_providers.append(provider)
+
+
+def lead_actions(request, lead: Lead) -> list[LeadAction]:
+    actions: list[LeadAction] = []
+    for provider in _lead_action_providers:
+        actions.extend(provider(request, lead))
+    return actions

@@ -62,6 +62,7 @@ from .selectors import (
     customer_timeline,
     customers_visible_to,
     display_phone,
+    lead_actions,
     lead_settings,
     task_counts,
     tasks_for,
@@ -296,6 +297,7 @@ def customer_page_context(request, customer: Customer, **forms) -> dict:
         "multiple_leads": len(leads) > 1,
         "open_panel": forms.pop("open_panel", ""),
         "now": timezone.now(),
+        "lead_actions": lead_actions(request, open_lead) if working else [],
     }
     if open_lead is not None and lead_visible:
         ctx["appointments"] = list(

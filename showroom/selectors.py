@@ -391,3 +391,20 @@ def board_parties(store: Store) -> list[Visit]:
             "customer_id",
         )
     )
+
+
+def lead_page_actions(request, lead) -> list:
+    """ "New order" and "Test drive" buttons on the customer page of a lead being worked."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from leads.selectors import LeadAction
+
+    actions = []
+    if "showroom.sell" in request.perms:
+        actions.append(LeadAction("order", _("New order"), f"{reverse('showroom:order_create')}?lead={lead.pk}"))
+    if "showroom.test_drive" in request.perms:
+        actions.append(
+            LeadAction("test-drive", _("Test drive"), f"{reverse('showroom:test_drive_create')}?lead={lead.pk}")
+        )
+    return actions

@@ -35,7 +35,9 @@ def consultants(store, users):
 
 def test_desk_registers_new_returning_and_anonymous_visitors(store, users, consultants):
     first, second = consultants
-    visit = services.visit_register(actor=users.reception, store=store, phone="139 0000 1111", visitor_name="王先生", party_size=2)
+    visit = services.visit_register(
+        actor=users.reception, store=store, phone="139 0000 1111", visitor_name="王先生", party_size=2
+    )
     assert visit.is_first_visit and visit.filed and visit.customer.phone == "13900001111"
     assert visit.lead.status == LeadStatus.VISITED and visit.lead.first_visit_at == visit.arrived_at
     # Nobody had received a customer: the first in the queue got it and is now busy.
@@ -96,12 +98,16 @@ def test_order_confirm_first_visit_deal_and_delivery(store, users, consultants, 
     visit = services.visit_register(actor=users.reception, store=store, phone="13600002222", visitor_name="孙七")
     lead = visit.lead
     delivered = []
-    signals.order_delivered.connect(lambda sender, order, **kw: delivered.append(order.pk), weak=False, dispatch_uid="t")
+    signals.order_delivered.connect(
+        lambda sender, order, **kw: delivered.append(order.pk), weak=False, dispatch_uid="t"
+    )
     try:
         with pytest.raises(ValidationError) as exc:
             services.order_create(actor=first, lead=lead, trim=trim, price=Decimal("119900"), vin="LSVAU033512345678")
         assert "vin" in exc.value.message_dict
-        order = services.order_create(actor=first, lead=lead, trim=trim, price=Decimal("119900"), discount=Decimal("5000"))
+        order = services.order_create(
+            actor=first, lead=lead, trim=trim, price=Decimal("119900"), discount=Decimal("5000")
+        )
         assert order.status == Order.Status.DRAFT and order.number.endswith("0001") and not order.is_dcc_sale
         services.order_confirm(actor=first, order=order)
         order.refresh_from_db()
@@ -147,3 +153,18 @@ def test_dcc_agent_sale_counts_as_dcc(store, users, trim):
     )[1]
     order = services.order_create(actor=users.dcc_agent, lead=lead, trim=trim, price=Decimal("99000"))
     assert order.is_dcc_sale
+
+
+def test_customer_page_offers_order_and_test_drive_to_the_owner(store, users, consultants, client_for):
+    from django.urls import reverse
+
+    first, _second = consultants
+    visit = services.visit_register(actor=users.reception, store=store, phone="13300005555", visitor_name="吴九")
+    page = client_for(first).get(reverse("leads:customer_detail", args=[visit.customer.pk])).content.decode()
+    assert f"{reverse('showroom:order_create')}?lead={visit.lead.pk}" in page
+    assert 'id="lead-action-test-drive"' in page
+    # The receptionist may open nothing of it.
+    assert client_for(users.reception).get(reverse("leads:customer_detail", args=[visit.customer.pk])).status_code in (
+        403,
+        404,
+    )

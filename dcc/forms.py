@@ -301,9 +301,16 @@ class TaskAddForm(forms.Form):
 
 
 class AssignForm(forms.Form):
+    """Give selected tasks to an agent (prefixed: the list's filter has an ``agent`` field too)."""
+
+    prefix = "assign"
     agent = UserChoiceField(label=_("Give to"), queryset=User.objects.none(), empty_label=_("Choose…"))
     tasks = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def add_prefix(self, field_name: str) -> str:
+        # The task check boxes of the table post plain ``tasks``.
+        return field_name if field_name == "tasks" else super().add_prefix(field_name)
 
     def __init__(self, *args, store: Store, **kwargs):
         from .models import CallTask

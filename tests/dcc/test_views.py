@@ -188,7 +188,7 @@ def test_queue_shows_agents_and_late_tasks_and_refreshes_by_htmx(dcc_store, user
 def test_manager_assigns_tasks_by_hand(dcc_store, users, client_for, task):
     other = make_agent(dcc_store, "second_agent")
     response = client_for(users.dcc_manager).post(
-        reverse("dcc:task_assign"), {"agent": other.pk, "tasks": [task.pk], "note": "请跟进"}
+        reverse("dcc:task_assign"), {"assign-agent": other.pk, "tasks": [task.pk], "assign-note": "请跟进"}
     )
     assert response.status_code == 302
     task.refresh_from_db()

@@ -394,15 +394,37 @@ def test_schema_has_no_warnings_about_leads(db):
     from drf_spectacular.drainage import GENERATOR_STATS
     from drf_spectacular.generators import SchemaGenerator
 
+    from leads.api import serializers as leads_serializers
+
     GENERATOR_STATS.reset()
-    SchemaGenerator().get_schema(request=None, public=True)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
     messages = [
         message
         for cache in (GENERATOR_STATS._warn_cache, GENERATOR_STATS._error_cache)
         for message in cache
-        if "leads" in message.lower() or "Lead" in message or "Enum" in message and "Weekday" not in message
+        if "leads" in message.lower()
     ]
     assert messages == []
+    # Enum-naming warnings name no component, so check ours directly: every choice field of the
+    # leads API is its own named enum, never one drf-spectacular names (and collides) by field name.
+    ours = {
+        name
+        for name, value in vars(leads_serializers).items()
+        if isinstance(value, type) and issubclass(value, leads_serializers.serializers.Serializer)
+    }
+    ours = {name.removesuffix("Serializer") for name in ours}
+    named = set()
+    for component, body in schema["components"]["schemas"].items():
+        if component not in ours and component.removesuffix("Request").removeprefix("Patched") not in ours:
+            continue
+        for prop in (body.get("properties") or {}).values():
+            text = str(prop)
+            if "Enum'" in text:
+                named.add(text.split("#/components/schemas/")[1].split("'")[0])
+    assert named and all(
+        name.startswith(("Lead", "Customer", "FollowUp", "Task", "Appointment", "Lost")) for name in named
+    )
+    assert {"LeadStatusEnum", "TaskStatusEnum", "AppointmentStatusEnum", "LostRequestStatusEnum"} <= named
 
 
 GARBAGE = [

@@ -43,9 +43,9 @@ def _deep_url(client, url: str, pages: int) -> str:
     """Follow the page's own "next" link ``pages`` times and return the last URL."""
     for _ in range(pages):
         html = client.get(url).content.decode()
-        match = re.search(r'href="([^"]*(?:cursor|after|page)=[^"]*)"[^>]*(?:id="next-page"|rel="next")', html) or re.search(
-            r'(?:id="next-page"|rel="next")[^>]*href="([^"]*)"', html
-        )
+        match = re.search(
+            r'href="([^"]*(?:cursor|after|page)=[^"]*)"[^>]*(?:id="next-page"|rel="next")', html
+        ) or re.search(r'(?:id="next-page"|rel="next")[^>]*href="([^"]*)"', html)
         if not match:
             break
         nxt = match.group(1).replace("&amp;", "&")
@@ -64,24 +64,18 @@ def main() -> None:
     from django.conf import settings
     from django.db.models import Count
     from django.test import Client
-    from django.test.utils import setup_test_environment
     from django.urls import reverse
 
     from accounts.models import Store, User
     from leads import services
     from leads.models import Customer, Lead
 
-    setup_test_environment()
+    # No setup_test_environment(): its template instrumentation would be measured along with the page.
     settings.ALLOWED_HOSTS = ["*"]
     store = Store.objects.filter(code__startswith="bench-").order_by("code").first()
     if store is None:
         raise SystemExit("No benchmark dataset: run python -m bench.generate first.")
-    consultant = (
-        User.objects.filter(owned_leads__store=store)
-        .annotate(n=Count("owned_leads"))
-        .order_by("-n")
-        .first()
-    )
+    consultant = User.objects.filter(owned_leads__store=store).annotate(n=Count("owned_leads")).order_by("-n").first()
     manager = User.objects.get(username=f"{store.code.replace('bench-', 'bench')}_manager")
     phone = Customer.objects.filter(store=store).order_by("-id").values_list("phone", flat=True)[1000]
     counts = {
@@ -115,6 +109,8 @@ def main() -> None:
         median, worst = _time(_get(client, url), args.repeat)
         rows.append((label, median, worst, "ok" if median < TARGET_MS else "SLOW"))
 
+    rows.extend(_showroom_cases(store, args.repeat))
+
     if not args.skip_daily:
         start = time.perf_counter()
         totals: dict[str, int] = {}
@@ -129,6 +125,54 @@ def main() -> None:
     print(f"\n{'case':<{width}}  {'median ms':>10}  {'max ms':>10}  target")
     for label, median, worst, verdict in rows:
         print(f"{label:<{width}}  {median:>10.1f}  {worst:>10.1f}  {verdict}")
+
+
+def _showroom_cases(store, repeat: int) -> list[tuple]:
+    """The desk: registering a visit (phone lookup + create) and the board with 200 visits today."""
+    import itertools
+
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.models import Membership, Role, User
+    from leads.models import Customer
+    from showroom.models import RotationEntry, Visit
+
+    clerk, _ = User.objects.get_or_create(
+        username=f"{store.code.replace('bench-', 'bench')}_reception", defaults={"full_name": "接待"}
+    )
+    Membership.objects.get_or_create(user=clerk, store=store, role=Role.objects.get(store=None, code="reception"))
+    for consultant in User.objects.filter(memberships__store=store, memberships__role__code="consultant"):
+        RotationEntry.objects.update_or_create(store=store, consultant=consultant, defaults={"state": "available"})
+    client = Client()
+    client.force_login(clerk)
+    client.post(reverse("accounts:switch_store"), {"store": store.pk})
+    url = reverse("showroom:visit_register")
+    fresh = (f"1990{n:07d}" for n in itertools.count(int(time.time()) % 1_000_000))
+    known = iter(Customer.objects.filter(store=store).order_by("?").values_list("phone", flat=True)[: repeat * 3])
+
+    def register(phone):
+        def call():
+            response = client.post(
+                url, {"phone": phone(), "party_size": 1, "arrived_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+            )
+            if response.status_code != 302:
+                raise SystemExit(f"visit registration answered {response.status_code}")
+
+        return call
+
+    rows = []
+    for label, phones in (("desk: register a new visitor", fresh), ("desk: register a returning customer", known)):
+        median, worst = _time(register(lambda phones=phones: next(phones)), repeat)
+        rows.append((label, median, worst, "ok" if median < TARGET_MS else "SLOW"))
+    start, _end = (timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0), None)
+    missing = 200 - Visit.objects.filter(store=store, arrived_at__gte=start).count()
+    for _n in range(max(missing, 0)):
+        register(lambda: next(fresh))()
+    median, worst = _time(_get(client, reverse("showroom:board")), repeat)
+    rows.append(("desk: board with 200+ visits today", median, worst, "ok" if median < TARGET_MS else "SLOW"))
+    return rows
 
 
 if __name__ == "__main__":

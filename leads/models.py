@@ -133,6 +133,19 @@ class CustomerQuerySet(StoreScopedQuerySet):
     def active(self):
         return self.filter(merged_into__isnull=True)
 
+    def visible_to(self, user, permission: str | None = None):
+        """The one scoping rule for customers: every customer of a store where the user sees all
+        leads (``leads.view_all``), elsewhere the customers of the leads the user may see."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        whole_stores = [
+            store_id
+            for store_id in user.store_ids_with_perm("leads.view_all")
+            if permission is None or permission in user.perms_in(store_id)
+        ]
+        leads = Lead.objects.visible_to(user, permission)
+        return self.filter(Q(store_id__in=whole_stores) | Q(pk__in=leads.values("customer_id")))
+
 
 class Customer(models.Model):
     """A person or company the store sells to. One per normalised phone number per store."""

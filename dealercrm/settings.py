@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "leads",
     "showroom",
     "dcc",
+    "complaints",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {"WeekdayEnum": "accounts.models.OpeningHours.Weekday"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -285,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
     "dcc-first-call-sla": {
         "task": "dcc.tasks.first_call_sla_check_all",
         "schedule": timedelta(seconds=env_int("DCC_BEAT_SECONDS", 0) or 120),
+    },
+    # Customer service: complaints at risk or past due, every few minutes.
+    "complaints-escalate": {
+        "task": "complaints.tasks.escalate_complaints_all",
+        "schedule": timedelta(seconds=env_int("COMPLAINTS_BEAT_SECONDS", 5 * 60)),
     },
 }
 

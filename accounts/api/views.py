@@ -23,6 +23,7 @@ class MeView(APIView):
 class StoreViewSet(viewsets.ReadOnlyModelViewSet):
     """Stores the caller works in."""
 
+    queryset = Store.objects.none()  # for the schema; get_queryset() scopes to the caller
     serializer_class = StoreSerializer
     filterset_fields = ["group", "is_active"]
 
@@ -33,6 +34,7 @@ class StoreViewSet(viewsets.ReadOnlyModelViewSet):
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's own notifications."""
 
+    queryset = Notification.objects.none()  # for the schema; get_queryset() scopes to the caller
     serializer_class = NotificationSerializer
     filterset_fields = ["level", "store"]
 

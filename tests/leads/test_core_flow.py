@@ -33,7 +33,12 @@ def test_create_follow_up_invite_and_lose(users, store):
     assert exc.value.customer == customer
 
     fu = services.followup_log(
-        actor=users.consultant, lead=lead, channel="phone", content="想看车", result=FollowUp.Result.CONTACTED, grade="H"
+        actor=users.consultant,
+        lead=lead,
+        channel="phone",
+        content="想看车",
+        result=FollowUp.Result.CONTACTED,
+        grade="H",
     )
     lead.refresh_from_db()
     assert lead.status == LeadStatus.FOLLOWING and lead.grade == "H"

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("leads.api.urls")),
     path("", include("showroom.api.urls")),
     path("", include("dcc.api.urls")),
+    path("", include("complaints.api.urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("dcc/", include("dcc.urls")),
     path("showroom/", include("showroom.urls")),
+    path("service/", include("complaints.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -298,6 +298,22 @@ def _dcc_script_in(store: Store):
     return script_for(store)
 
 
+def _complaint_in(store: Store):
+    from complaints import services as complaint_services
+
+    order = _order_in(store)
+    agent = make_member(store, "cs_agent", username=f"csa_{store.code}_{User.objects.count()}")
+    return complaint_services.complaint_register(
+        actor=agent,
+        store=store,
+        customer=order.customer,
+        order=order,
+        category="other",
+        touchpoint="delivery",
+        facts="OUTSIDER-PROBE 投诉",
+    )
+
+
 def _settings_of(model_label: str):
     def make(store: Store):
         return apps.get_model(model_label).objects.get_or_create(store=store)[0]
@@ -350,6 +366,10 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     "dcc.Campaign": _dcc_campaign_in,
     "dcc.CallScript": _dcc_script_in,
     "dcc.DccSettings": _settings_of("dcc.DccSettings"),
+    # complaints: made through the customer-service services
+    "complaints.Complaint": _complaint_in,
+    "complaints.ComplaintSettings": _settings_of("complaints.ComplaintSettings"),
+    "complaints.CallbackSettings": _settings_of("complaints.CallbackSettings"),
 }
 
 

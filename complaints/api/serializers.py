@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import Complaint, ComplaintStep
+
+
+class ComplaintStepSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.display_name")
+
+    class Meta:
+        model = ComplaintStep
+        fields = ["action", "from_status", "to_status", "actor", "note", "signed_at", "waited"]
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    steps = ComplaintStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "store",
+            "number",
+            "customer",
+            "customer_name",
+            "order",
+            "vehicle",
+            "category",
+            "touchpoint",
+            "facts",
+            "emotion",
+            "demand",
+            "temperament",
+            "media_or_legal",
+            "cause",
+            "countermeasure",
+            "handler",
+            "handling_result",
+            "confirmation",
+            "status",
+            "registered_at",
+            "due_at",
+            "handled_at",
+            "closed_at",
+            "breached",
+            "steps",
+        ]
+
+
+class ComplaintInputSerializer(serializers.Serializer):
+    store = serializers.IntegerField()
+    customer = serializers.IntegerField()
+    order = serializers.IntegerField(required=False, allow_null=True)
+    vehicle = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    category = serializers.ChoiceField(choices=Complaint.Category.choices)
+    touchpoint = serializers.ChoiceField(choices=Complaint.Touchpoint.choices)
+    facts = serializers.CharField()
+    emotion = serializers.CharField(required=False, allow_blank=True)
+    demand = serializers.CharField(required=False, allow_blank=True)
+    temperament = serializers.ChoiceField(choices=Complaint.Temperament.choices, required=False, allow_blank=True)
+    media_or_legal = serializers.BooleanField(required=False, default=False)
+
+
+class SignInputSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[c for c in ComplaintStep.Action.choices if c[0] != "register"])
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    cause = serializers.CharField(required=False, allow_blank=True, default="")
+    countermeasure = serializers.CharField(required=False, allow_blank=True, default="")
+    handler = serializers.IntegerField(required=False, allow_null=True)
+    handling_result = serializers.CharField(required=False, allow_blank=True, default="")
+    confirmation = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplaintsConfig(AppConfig):
+    name = "complaints"
+    verbose_name = _("Customer service")
+
+    def ready(self) -> None:
+        from showroom.signals import order_delivered
+
+        from . import navigation, receivers
+
+        navigation.register()
+        order_delivered.connect(receivers.schedule_callbacks, dispatch_uid="complaints.schedule_callbacks")

@@ -1,0 +1,137 @@
+"""Forms of customer service. They only validate input; the services decide and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Customer
+from showroom.models import Order
+
+from .models import Complaint, ComplaintStep
+
+
+def style_fields(form: forms.Form) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        else:
+            widget.attrs.setdefault("class", "form-control")
+
+
+class ComplaintForm(forms.Form):
+    """The complaint form (投诉抱怨登记): who, which car, what happened, how the customer feels and wants."""
+
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer"))
+    order = forms.ModelChoiceField(
+        queryset=Order.objects.none(), required=False, label=_("Order"), help_text=_("The car the complaint is about.")
+    )
+    vehicle = forms.CharField(
+        label=_("Vehicle (model, VIN or plate)"),
+        max_length=120,
+        required=False,
+        help_text=_("Left empty, it is taken from the order."),
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "---------"), *Complaint.Category.choices])
+    touchpoint = forms.ChoiceField(
+        label=_("Where it arose"), choices=[("", "---------"), *Complaint.Touchpoint.choices]
+    )
+    facts = forms.CharField(
+        label=_("Facts"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What happened, when and with whom — without the customer's emotion."),
+    )
+    emotion = forms.CharField(label=_("Customer's emotion"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    demand = forms.CharField(label=_("Customer's demand"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    temperament = forms.ChoiceField(
+        label=_("Customer temperament"), choices=[("", "---------"), *Complaint.Temperament.choices], required=False
+    )
+    media_or_legal = forms.BooleanField(
+        label=_("Media or legal background"),
+        required=False,
+        help_text=_("The general manager is told at once; no automatic message goes to this customer."),
+    )
+
+    def __init__(self, *args, store, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(store=store, merged_into__isnull=True).order_by(
+            "name", "id"
+        )
+        self.fields["order"].queryset = (
+            Order.objects.filter(store=store, status=Order.Status.DELIVERED)
+            .select_related("customer")
+            .order_by("-delivered_at", "-id")
+        )
+        self.fields["order"].label_from_instance = lambda o: f"{o.number} · {o.customer.name}"
+        style_fields(self)
+
+    def clean(self):
+        data = super().clean()
+        order = data.get("order")
+        if order is not None and data.get("customer") is None and "customer" in self.errors:
+            # The order says who the customer is.
+            del self.errors["customer"]
+            data["customer"] = order.customer
+        return data
+
+
+# Which fields each signature asks for (beyond the note).
+SIGN_FIELDS = {
+    ComplaintStep.Action.GIVE_OPINION: ["cause", "countermeasure", "note"],
+    ComplaintStep.Action.APPROVE: ["note"],
+    ComplaintStep.Action.SEND_BACK: ["note"],
+    ComplaintStep.Action.DISPATCH: ["handler", "note"],
+    ComplaintStep.Action.HANDLE: ["handling_result"],
+    ComplaintStep.Action.CONFIRM: ["confirmation"],
+    ComplaintStep.Action.REOPEN: ["note"],
+    ComplaintStep.Action.SIGN_OFF: ["note"],
+    ComplaintStep.Action.ARCHIVE: ["note"],
+}
+
+
+class SignForm(forms.Form):
+    """One signature on a ticket; ``action`` (posted by its button) says which, and which fields it shows."""
+
+    cause = forms.CharField(label=_("Cause"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    countermeasure = forms.CharField(
+        label=_("Countermeasure"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    handler = forms.ModelChoiceField(queryset=None, label=_("Consultant who handles it"), required=False)
+    handling_result = forms.CharField(
+        label=_("How it was handled"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    confirmation = forms.CharField(
+        label=_("What the customer said on the follow-up call"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, action: str, handlers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].queryset = handlers
+        self.fields["handler"].label_from_instance = lambda u: u.display_name
+        keep = set(SIGN_FIELDS.get(action, []))
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        if action in (ComplaintStep.Action.SEND_BACK, ComplaintStep.Action.REOPEN):
+            self.fields["note"].label = _("Reason")
+        self.prefix = action
+        style_fields(self)
+
+
+class ComplaintSettingsForm(forms.Form):
+    handling_hours = forms.IntegerField(
+        label=_("Handled form due back within (hours from registration)"), min_value=1, max_value=720
+    )
+    at_risk_percent = forms.IntegerField(
+        label=_("At risk when this share of the time is gone (%)"), min_value=1, max_value=99
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)

@@ -1,0 +1,66 @@
+"""Menu entries of customer service and the landing pages of its roles."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.navigation import NavItem, set_landing
+from accounts.navigation import register as register_item
+
+
+def _queue_badge(request):
+    from .selectors import waiting_for
+
+    if getattr(request, "store", None) is None:
+        return None
+    return waiting_for(request.user, request.store).count() or None
+
+
+def _may_sign(request) -> bool:
+    perms = getattr(request, "perms", frozenset())
+    return any(code in perms for code in SIGNING)
+
+
+SIGNING = (
+    "complaints.register",
+    "complaints.give_opinion",
+    "complaints.approve_opinion",
+    "complaints.dispatch",
+    "complaints.handle",
+    "complaints.confirm",
+    "complaints.sign_off",
+    "complaints.archive",
+)
+
+
+def register() -> None:
+    section = _("Customer service")
+    register_item(
+        NavItem(
+            "complaints-queue",
+            _("Complaints to sign"),
+            "complaints:queue",
+            section,
+            check=_may_sign,
+            order=60,
+            badge=_queue_badge,
+        )
+    )
+    register_item(
+        NavItem("complaints-list", _("All complaints"), "complaints:list", section, "complaints.view", order=61)
+    )
+    register_item(
+        NavItem(
+            "complaints-new", _("Register a complaint"), "complaints:create", section, "complaints.register", order=62
+        )
+    )
+    register_item(
+        NavItem(
+            "complaints-settings",
+            _("Complaint settings"),
+            "complaints:settings",
+            section,
+            "complaints.manage_settings",
+            order=69,
+        )
+    )
+    set_landing("cs_agent", "complaints:queue")
+    set_landing("cs_manager", "complaints:queue")

@@ -1,0 +1,11 @@
+"""Reactions to events of lower apps (the showroom's deliveries)."""
+
+from __future__ import annotations
+
+
+def schedule_callbacks(sender=None, order=None, actor=None, **kwargs) -> None:
+    """A delivery schedules the buyer's callback ladder (see ``services.callbacks_schedule``)."""
+    from . import services
+
+    if order is not None and hasattr(services, "callbacks_schedule"):
+        services.callbacks_schedule(order=order, actor=actor)

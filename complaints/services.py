@@ -1,0 +1,480 @@
+"""Writes of customer service. Every complaint transition is checked against ``TRANSITIONS`` (state
+and signing permission), runs in one transaction on a locked row, leaves a ``ComplaintStep`` and an
+audit entry, and tells whoever signs next."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings as django_settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from accounts.models import Notification, Store, User
+from accounts.selectors import store_users_with_perm, store_users_with_role
+from accounts.services import audit_record, notify
+
+from . import selectors
+from .models import Complaint, ComplaintSettings, ComplaintStatus, ComplaintStep
+
+S = ComplaintStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    permission: str
+
+
+# action → (from state, to state, signing permission). The only table of allowed moves.
+TRANSITIONS: dict[str, Transition] = {
+    ComplaintStep.Action.GIVE_OPINION: Transition(S.REGISTERED, S.OPINION_GIVEN, "complaints.give_opinion"),
+    ComplaintStep.Action.APPROVE: Transition(S.OPINION_GIVEN, S.OPINION_APPROVED, "complaints.approve_opinion"),
+    ComplaintStep.Action.SEND_BACK: Transition(S.OPINION_GIVEN, S.REGISTERED, "complaints.approve_opinion"),
+    ComplaintStep.Action.DISPATCH: Transition(S.OPINION_APPROVED, S.DISPATCHED, "complaints.dispatch"),
+    ComplaintStep.Action.HANDLE: Transition(S.DISPATCHED, S.HANDLED, "complaints.handle"),
+    ComplaintStep.Action.CONFIRM: Transition(S.HANDLED, S.CONFIRMED, "complaints.confirm"),
+    ComplaintStep.Action.REOPEN: Transition(S.HANDLED, S.DISPATCHED, "complaints.confirm"),
+    ComplaintStep.Action.SIGN_OFF: Transition(S.CONFIRMED, S.CLOSED, "complaints.sign_off"),
+    ComplaintStep.Action.ARCHIVE: Transition(S.CLOSED, S.ARCHIVED, "complaints.archive"),
+}
+
+
+def actions_for(user: User, complaint: Complaint) -> list[str]:
+    """The actions ``user`` may take on ``complaint`` now, in table order."""
+    found = []
+    for action, transition in TRANSITIONS.items():
+        if transition.source != complaint.status or not user.has_store_perm(complaint.store_id, transition.permission):
+            continue
+        if action == ComplaintStep.Action.HANDLE and complaint.handler_id != user.pk:
+            continue
+        found.append(action)
+    return found
+
+
+def _url(complaint: Complaint) -> str:
+    return reverse("complaints:detail", args=[complaint.pk])
+
+
+def _tell(users, complaint: Complaint, title: str, level: str = Notification.Level.INFO) -> None:
+    notify(
+        recipients=users,
+        title=f"{complaint.number} {complaint.customer.name}: {title}",
+        url=_url(complaint),
+        level=level,
+        store=complaint.store,
+    )
+
+
+def _tell_next_signer(complaint: Complaint) -> None:
+    code = selectors.SIGNER_PERMISSION.get(complaint.status)
+    if code is None:
+        return
+    if complaint.status == S.DISPATCHED:
+        recipients = [complaint.handler] if complaint.handler else []
+    else:
+        recipients = list(store_users_with_perm(complaint.store, code))
+    with override(django_settings.LANGUAGE_CODE):
+        _tell(
+            recipients,
+            complaint,
+            _("waits for your signature (%(status)s)") % {"status": complaint.get_status_display()},
+        )
+
+
+def _next_number(store: Store, now: dt.datetime) -> str:
+    day = timezone.localtime(now).date()
+    prefix = f"TS{day:%Y%m%d}"
+    taken = Complaint.objects.filter(store=store, number__startswith=prefix).count()
+    return f"{prefix}{taken + 1:03d}"
+
+
+@transaction.atomic
+def complaint_register(
+    *,
+    actor: User,
+    store: Store,
+    customer,
+    category: str,
+    touchpoint: str,
+    facts: str,
+    order=None,
+    vehicle: str = "",
+    emotion: str = "",
+    demand: str = "",
+    temperament: str = "",
+    media_or_legal: bool = False,
+    callback=None,
+    now: dt.datetime | None = None,
+) -> Complaint:
+    """Customer service fills the complaint form; the handling clock starts now."""
+    if not actor.has_store_perm(store, "complaints.register"):
+        raise PermissionDenied
+    errors = {}
+    if customer is None or customer.store_id != store.pk:
+        errors["customer"] = _("Choose a customer of this store.")
+    if order is not None and (
+        order.store_id != store.pk or (customer is not None and order.customer_id != customer.pk)
+    ):
+        errors["order"] = _("Choose an order of this customer in this store.")
+    if category not in Complaint.Category.values:
+        errors["category"] = _("Choose a category.")
+    if touchpoint not in Complaint.Touchpoint.values:
+        errors["touchpoint"] = _("Choose where it arose.")
+    if temperament and temperament not in Complaint.Temperament.values:
+        errors["temperament"] = _("Choose a temperament.")
+    if not (facts or "").strip():
+        errors["facts"] = _("Write down the facts.")
+    if errors:
+        raise ValidationError(errors)
+    now = now or timezone.now()
+    rules = selectors.complaint_settings(store)
+    if order is not None and not vehicle:
+        vehicle = " ".join(filter(None, [str(order.trim), order.delivered_vin or order.vin]))
+    media_or_legal = bool(media_or_legal or temperament == Complaint.Temperament.MEDIA_LEGAL)
+    complaint = None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                complaint = Complaint.objects.create(
+                    store=store,
+                    number=_next_number(store, now),
+                    customer=customer,
+                    order=order,
+                    vehicle=vehicle[:120],
+                    category=category,
+                    touchpoint=touchpoint,
+                    facts=facts.strip(),
+                    emotion=emotion.strip(),
+                    demand=demand.strip(),
+                    temperament=temperament,
+                    media_or_legal=media_or_legal,
+                    registered_by=actor,
+                    registered_at=now,
+                    step_started_at=now,
+                    due_at=now + dt.timedelta(hours=rules.handling_hours),
+                    callback=callback,
+                )
+            break
+        except IntegrityError:
+            continue
+    if complaint is None:
+        raise ValidationError(_("Could not number the complaint; please try again."))
+    ComplaintStep.objects.create(
+        complaint=complaint,
+        action=ComplaintStep.Action.REGISTER,
+        from_status="",
+        to_status=S.REGISTERED,
+        actor=actor,
+        signed_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="complaint.register",
+        obj=complaint,
+        changes={"category": category, "media_or_legal": media_or_legal, "due_at": complaint.due_at},
+    )
+    if media_or_legal:
+        with override(django_settings.LANGUAGE_CODE):
+            _tell(
+                store_users_with_role(store, "gm"),
+                complaint,
+                _("customer with a media or legal background: no automatic messages; please take the lead"),
+                Notification.Level.WARNING,
+            )
+    _tell_next_signer(complaint)
+    return complaint
+
+
+def _sign(
+    *,
+    actor: User,
+    complaint: Complaint,
+    action: str,
+    note: str = "",
+    updates: dict | None = None,
+    now: dt.datetime | None = None,
+) -> Complaint:
+    transition = TRANSITIONS[action]
+    complaint = Complaint.objects.select_for_update().select_related("store", "customer").get(pk=complaint.pk)
+    if not actor.has_store_perm(complaint.store_id, transition.permission):
+        raise PermissionDenied
+    if complaint.status != transition.source:
+        raise ValidationError(
+            _("This complaint is %(status)s; it cannot be signed this way.")
+            % {"status": complaint.get_status_display()}
+        )
+    now = now or timezone.now()
+    updates = dict(updates or {})
+    changes = dict(updates)
+    waited = now - complaint.step_started_at
+    previous = complaint.status
+    for field, value in updates.items():
+        setattr(complaint, field, value)
+    complaint.status = transition.target
+    complaint.step_started_at = now
+    complaint.save()
+    ComplaintStep.objects.create(
+        complaint=complaint,
+        action=action,
+        from_status=previous,
+        to_status=transition.target,
+        actor=actor,
+        note=note.strip(),
+        signed_at=now,
+        waited=max(waited, dt.timedelta()),
+    )
+    audit_record(
+        actor=actor,
+        action=f"complaint.{action}",
+        obj=complaint,
+        changes={"status": [previous, transition.target], **changes, **({"note": note} if note else {})},
+    )
+    _tell_next_signer(complaint)
+    return complaint
+
+
+def _may(actor: User, complaint: Complaint, action: str) -> None:
+    """Refuse the wrong role before looking at the input (a refusal is a 403, not a form error)."""
+    if not actor.has_store_perm(complaint.store_id, TRANSITIONS[action].permission):
+        raise PermissionDenied
+
+
+def _required(value: str, field: str, message) -> str:
+    if not (value or "").strip():
+        raise ValidationError({field: message})
+    return value.strip()
+
+
+@transaction.atomic
+def complaint_give_opinion(
+    *, actor: User, complaint: Complaint, cause: str, countermeasure: str, note: str = "", now=None
+) -> Complaint:
+    """The customer-service manager signs with a handling opinion: cause and countermeasure."""
+    _may(actor, complaint, ComplaintStep.Action.GIVE_OPINION)
+    cause = _required(cause, "cause", _("Write down the cause."))
+    countermeasure = _required(countermeasure, "countermeasure", _("Write down the countermeasure."))
+    return _sign(
+        actor=actor,
+        complaint=complaint,
+        action=ComplaintStep.Action.GIVE_OPINION,
+        note=note,
+        updates={"cause": cause, "countermeasure": countermeasure},
+        now=now,
+    )
+
+
+@transaction.atomic
+def complaint_approve_opinion(*, actor: User, complaint: Complaint, note: str = "", now=None) -> Complaint:
+    """The general manager approves the handling opinion."""
+    return _sign(actor=actor, complaint=complaint, action=ComplaintStep.Action.APPROVE, note=note, now=now)
+
+
+@transaction.atomic
+def complaint_send_back(*, actor: User, complaint: Complaint, note: str, now=None) -> Complaint:
+    """The general manager sends the opinion back to customer service, saying why."""
+    _may(actor, complaint, ComplaintStep.Action.SEND_BACK)
+    note = _required(note, "note", _("Say why the opinion goes back."))
+    return _sign(actor=actor, complaint=complaint, action=ComplaintStep.Action.SEND_BACK, note=note, now=now)
+
+
+@transaction.atomic
+def complaint_dispatch(*, actor: User, complaint: Complaint, handler: User, note: str = "", now=None) -> Complaint:
+    """The sales manager assigns a consultant to handle the complaint."""
+    _may(actor, complaint, ComplaintStep.Action.DISPATCH)
+    if handler is None or not selectors.dispatchable_handlers(complaint.store).filter(pk=handler.pk).exists():
+        raise ValidationError({"handler": _("Choose a consultant of this store.")})
+    return _sign(
+        actor=actor,
+        complaint=complaint,
+        action=ComplaintStep.Action.DISPATCH,
+        note=note,
+        updates={"handler": handler},
+        now=now,
+    )
+
+
+@transaction.atomic
+def complaint_handle(*, actor: User, complaint: Complaint, handling_result: str, now=None) -> Complaint:
+    """The dispatched consultant returns the handling form to customer service; a late one is a breach."""
+    _may(actor, complaint, ComplaintStep.Action.HANDLE)
+    if complaint.handler_id != actor.pk:
+        raise PermissionDenied
+    handling_result = _required(handling_result, "handling_result", _("Write down how it was handled."))
+    now = now or timezone.now()
+    updates = {"handling_result": handling_result, "handled_at": now}
+    if now > complaint.due_at:
+        updates["breached"] = True
+    return _sign(actor=actor, complaint=complaint, action=ComplaintStep.Action.HANDLE, updates=updates, now=now)
+
+
+@transaction.atomic
+def complaint_confirm(*, actor: User, complaint: Complaint, confirmation: str, now=None) -> Complaint:
+    """The customer-service manager called the customer back and confirms the resolution."""
+    _may(actor, complaint, ComplaintStep.Action.CONFIRM)
+    confirmation = _required(confirmation, "confirmation", _("Write down what the customer said."))
+    return _sign(
+        actor=actor,
+        complaint=complaint,
+        action=ComplaintStep.Action.CONFIRM,
+        updates={"confirmation": confirmation},
+        now=now,
+    )
+
+
+@transaction.atomic
+def complaint_reopen(*, actor: User, complaint: Complaint, note: str, now=None) -> Complaint:
+    """The customer is not satisfied: back to the consultant it was dispatched to."""
+    _may(actor, complaint, ComplaintStep.Action.REOPEN)
+    note = _required(note, "note", _("Say what the customer still expects."))
+    return _sign(
+        actor=actor,
+        complaint=complaint,
+        action=ComplaintStep.Action.REOPEN,
+        note=note,
+        updates={"handled_at": None},
+        now=now,
+    )
+
+
+@transaction.atomic
+def complaint_sign_off(*, actor: User, complaint: Complaint, note: str = "", now=None) -> Complaint:
+    """The general manager signs the complaint off: it is closed."""
+    now = now or timezone.now()
+    return _sign(
+        actor=actor,
+        complaint=complaint,
+        action=ComplaintStep.Action.SIGN_OFF,
+        note=note,
+        updates={"closed_at": now},
+        now=now,
+    )
+
+
+@transaction.atomic
+def complaint_archive(*, actor: User, complaint: Complaint, note: str = "", now=None) -> Complaint:
+    """Customer service files the closed complaint."""
+    return _sign(actor=actor, complaint=complaint, action=ComplaintStep.Action.ARCHIVE, note=note, now=now)
+
+
+@transaction.atomic
+def complaint_settings_save(
+    *, actor: User, store: Store, handling_hours: int, at_risk_percent: int
+) -> ComplaintSettings:
+    """Change the store's handling time and at-risk share (tickets already registered keep their due time)."""
+    if not actor.has_store_perm(store, "complaints.manage_settings"):
+        raise PermissionDenied
+    errors = {}
+    if not 1 <= int(handling_hours) <= 720:
+        errors["handling_hours"] = _("Between 1 and 720 hours.")
+    if not 1 <= int(at_risk_percent) <= 99:
+        errors["at_risk_percent"] = _("Between 1 and 99.")
+    if errors:
+        raise ValidationError(errors)
+    rules, _created = ComplaintSettings.objects.select_for_update().get_or_create(store=store)
+    changes = {}
+    for field, value in (("handling_hours", int(handling_hours)), ("at_risk_percent", int(at_risk_percent))):
+        if getattr(rules, field) != value:
+            changes[field] = [getattr(rules, field), value]
+            setattr(rules, field, value)
+    rules.save()
+    if changes:
+        audit_record(actor=actor, action="complaint.settings", obj=rules, store=store, changes=changes)
+    return rules
+
+
+def complaints_escalate(*, store: Store | None = None, now: dt.datetime | None = None) -> dict[str, int]:
+    """Tell the sales managers and the GM of tickets at risk or past due — once each.
+
+    Idempotent by the data: each ticket is claimed with an update that only matches while its
+    escalation time is still empty, so a second run (or a second worker) finds nothing to claim.
+    A ticket past due counts as breached.
+    """
+    now = now or timezone.now()
+    counts = {"at_risk": 0, "overdue": 0}
+    stores = [store] if store is not None else Store.objects.filter(is_active=True)
+    for one in stores:
+        rules = selectors.complaint_settings(one)
+        open_tickets = Complaint.objects.filter(store=one).on_the_clock()
+        overdue = list(
+            open_tickets.filter(due_at__lte=now, overdue_escalated_at__isnull=True).values_list("pk", flat=True)
+        )
+        for pk in overdue:
+            with transaction.atomic():
+                claimed = Complaint.objects.filter(pk=pk, overdue_escalated_at__isnull=True).update(
+                    overdue_escalated_at=now, breached=True
+                )
+                if claimed:
+                    counts["overdue"] += 1
+                    complaint = Complaint.objects.select_related("customer", "store").get(pk=pk)
+                    audit_record(
+                        actor=None, action="complaint.overdue", obj=complaint, changes={"due_at": complaint.due_at}
+                    )
+                    with override(django_settings.LANGUAGE_CODE):
+                        _tell(
+                            selectors.escalation_recipients(one),
+                            complaint,
+                            _("past due: the handled form is not back with customer service"),
+                            Notification.Level.URGENT,
+                        )
+        candidates = open_tickets.filter(at_risk_escalated_at__isnull=True, due_at__gt=now).only(
+            "pk", "registered_at", "due_at"
+        )
+        for complaint in candidates:
+            total = complaint.due_at - complaint.registered_at
+            if complaint.registered_at + total * rules.at_risk_percent / 100 > now:
+                continue
+            with transaction.atomic():
+                claimed = Complaint.objects.filter(pk=complaint.pk, at_risk_escalated_at__isnull=True).update(
+                    at_risk_escalated_at=now
+                )
+                if claimed:
+                    counts["at_risk"] += 1
+                    full = Complaint.objects.select_related("customer", "store").get(pk=complaint.pk)
+                    audit_record(actor=None, action="complaint.at_risk", obj=full, changes={"due_at": full.due_at})
+                    with override(django_settings.LANGUAGE_CODE):
+                        _tell(
+                            selectors.escalation_recipients(one),
+                            full,
+                            _("at risk: the handled form is due at %(due)s")
+                            % {"due": timezone.localtime(full.due_at).strftime("%Y-%m-%d %H:%M")},
+                            Notification.Level.WARNING,
+                        )
+    return counts
+
+
+def complaint_sign(*, actor: User, complaint: Complaint, action: str, data: dict) -> Complaint:
+    """One signature by name, for the page and the API: ``data`` holds the fields the action asks for."""
+    A = ComplaintStep.Action
+    note = data.get("note") or ""
+    if action == A.GIVE_OPINION:
+        return complaint_give_opinion(
+            actor=actor,
+            complaint=complaint,
+            cause=data.get("cause") or "",
+            countermeasure=data.get("countermeasure") or "",
+            note=note,
+        )
+    if action == A.APPROVE:
+        return complaint_approve_opinion(actor=actor, complaint=complaint, note=note)
+    if action == A.SEND_BACK:
+        return complaint_send_back(actor=actor, complaint=complaint, note=note)
+    if action == A.DISPATCH:
+        return complaint_dispatch(actor=actor, complaint=complaint, handler=data.get("handler"), note=note)
+    if action == A.HANDLE:
+        return complaint_handle(actor=actor, complaint=complaint, handling_result=data.get("handling_result") or "")
+    if action == A.CONFIRM:
+        return complaint_confirm(actor=actor, complaint=complaint, confirmation=data.get("confirmation") or "")
+    if action == A.REOPEN:
+        return complaint_reopen(actor=actor, complaint=complaint, note=note)
+    if action == A.SIGN_OFF:
+        return complaint_sign_off(actor=actor, complaint=complaint, note=note)
+    if action == A.ARCHIVE:
+        return complaint_archive(actor=actor, complaint=complaint, note=note)
+    raise ValidationError({"action": _("Unknown signature.")})

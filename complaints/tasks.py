@@ -1,0 +1,13 @@
+"""Scheduled work of customer service; idempotent by the data (see the services)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def escalate_complaints_all() -> dict[str, int]:
+    """Every few minutes: tell the sales managers and the GM of tickets at risk or past due, once each."""
+    return services.complaints_escalate()

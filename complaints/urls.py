@@ -1,0 +1,17 @@
+"""URLs of customer service under /service/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "complaints"
+
+urlpatterns = [
+    path("", views.QueueView.as_view(), name="queue"),
+    path("complaints/", views.ComplaintListView.as_view(), name="list"),
+    path("complaints/new/", views.ComplaintCreateView.as_view(), name="create"),
+    path("complaints/<int:pk>/", views.ComplaintDetailView.as_view(), name="detail"),
+    path("complaints/<int:pk>/sign/", views.ComplaintSignView.as_view(), name="sign"),
+    path("complaints/<int:pk>/print/", views.ComplaintPrintView.as_view(), name="print"),
+    path("settings/", views.SettingsView.as_view(), name="settings"),
+]

@@ -1,0 +1,240 @@
+"""Customer service pages: the signing queue, the complaint list, the complaint form, the ticket
+page with its signatures and clock, its print form (投诉抱怨处理单), and the store's settings.
+
+Every page sits behind ``StorePermissionRequiredMixin``; tickets are looked up among what the user
+may read in the current store, so another store's ticket is a 404. Every write goes through
+``complaints.services``; a service's ValidationError is shown on the form, never as an error page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from accounts.mixins import StorePermissionRequiredMixin
+from leads.models import Customer
+from showroom.models import Order
+
+from . import selectors, services
+from .filters import ComplaintFilterSet
+from .forms import SIGN_FIELDS, ComplaintForm, ComplaintSettingsForm, SignForm
+from .models import Complaint, ComplaintStep
+from .navigation import SIGNING
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class AnySigningPermissionMixin(StorePermissionRequiredMixin):
+    def has_permission(self) -> bool:
+        return self.request.store is not None and (
+            any(code in self.request.perms for code in SIGNING) or "complaints.view" in self.request.perms
+        )
+
+
+class QueueView(AnySigningPermissionMixin, TemplateView):
+    """What waits for my signature, soonest due first."""
+
+    template_name = "complaints/queue.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        now = timezone.now()
+        tickets = list(selectors.waiting_for(self.request.user, self.request.store))
+        ctx["rows"] = [(t, selectors.complaint_clock(t, now=now)) for t in tickets]
+        ctx["can_register"] = "complaints.register" in self.request.perms
+        ctx["figures"] = selectors.complaint_figures(self.request.store)
+        return ctx
+
+
+class ComplaintListView(StorePermissionRequiredMixin, ListView):
+    permission_required = "complaints.view"
+    template_name = "complaints/list.html"
+    model = Complaint
+    paginate_by = 50
+
+    def get_queryset(self):
+        base = Complaint.objects.visible_to(self.request.user, "complaints.view").filter(store=self.request.store)
+        self.filterset = ComplaintFilterSet(
+            self.request.GET or None, queryset=base.select_related("customer", "handler")
+        )
+        return self.filterset.qs if self.filterset.is_valid() else base.none()
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["filter"] = self.filterset
+        now = timezone.now()
+        ctx["rows"] = [(t, selectors.complaint_clock(t, now=now)) for t in ctx["object_list"]]
+        return ctx
+
+
+class ComplaintCreateView(StorePermissionRequiredMixin, View):
+    permission_required = "complaints.register"
+    template_name = "complaints/form.html"
+
+    def _initial(self) -> dict:
+        initial = {}
+        store = self.request.store
+        order_id = self.request.GET.get("order", "")
+        customer_id = self.request.GET.get("customer", "")
+        if order_id.isdigit():
+            order = Order.objects.filter(store=store, pk=order_id).first()
+            if order is not None:
+                initial.update(order=order.pk, customer=order.customer_id)
+        if customer_id.isdigit() and Customer.objects.filter(store=store, pk=customer_id).exists():
+            initial["customer"] = int(customer_id)
+        return initial
+
+    def get(self, request):
+        form = ComplaintForm(store=request.store, initial=self._initial())
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request):
+        form = ComplaintForm(request.POST, store=request.store)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                complaint = services.complaint_register(
+                    actor=request.user,
+                    store=request.store,
+                    customer=data["customer"],
+                    order=data.get("order"),
+                    vehicle=data.get("vehicle", ""),
+                    category=data["category"],
+                    touchpoint=data["touchpoint"],
+                    facts=data["facts"],
+                    emotion=data.get("emotion", ""),
+                    demand=data.get("demand", ""),
+                    temperament=data.get("temperament", ""),
+                    media_or_legal=data.get("media_or_legal", False),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
+                return redirect("complaints:detail", complaint.pk)
+        return render(request, self.template_name, {"form": form})
+
+
+class ComplaintPageMixin(AnySigningPermissionMixin):
+    model = Complaint
+
+    def get_complaint(self) -> Complaint:
+        qs = Complaint.objects.readable_by(self.request.user, self.request.store).select_related(
+            "store", "customer", "order", "order__trim", "handler", "registered_by"
+        )
+        return get_object_or_404(qs, pk=self.kwargs["pk"])
+
+
+class ComplaintDetailView(ComplaintPageMixin, View):
+    template_name = "complaints/detail.html"
+
+    def context(self, complaint: Complaint, forms: dict | None = None) -> dict:
+        user = self.request.user
+        actions = services.actions_for(user, complaint)
+        handlers = selectors.dispatchable_handlers(complaint.store)
+        forms = forms or {}
+        sign_forms = [
+            (
+                action,
+                ComplaintStep.Action(action).label,
+                forms.get(action) or SignForm(action=action, handlers=handlers),
+            )
+            for action in actions
+        ]
+        return {
+            "complaint": complaint,
+            "clock": selectors.complaint_clock(complaint),
+            "steps": complaint.steps.select_related("actor"),
+            "sign_forms": sign_forms,
+        }
+
+    def get(self, request, pk):
+        complaint = self.get_complaint()
+        return render(request, self.template_name, self.context(complaint))
+
+
+class ComplaintSignView(ComplaintPageMixin, View):
+    """POST one signature; an invalid one shows the ticket again with the form's errors (status 200)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        complaint = self.get_complaint()
+        action = request.POST.get("action", "")
+        if action not in SIGN_FIELDS:
+            messages.error(request, _("Choose what to sign."))
+            return redirect("complaints:detail", complaint.pk)
+        if action not in services.actions_for(request.user, complaint):
+            if complaint.status == services.TRANSITIONS[action].source:
+                raise PermissionDenied
+            messages.error(request, _("This complaint has moved on; nothing was signed."))
+            return redirect("complaints:detail", complaint.pk)
+        handlers = selectors.dispatchable_handlers(complaint.store)
+        form = SignForm(request.POST, action=action, handlers=handlers)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.complaint_sign(actor=request.user, complaint=complaint, action=action, data=data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Signed: %(action)s.") % {"action": ComplaintStep.Action(action).label})
+                if Complaint.objects.readable_by(request.user, request.store).filter(pk=complaint.pk).exists():
+                    return redirect("complaints:detail", complaint.pk)
+                return redirect("complaints:queue")
+        page = ComplaintDetailView()
+        page.request = request
+        return render(request, ComplaintDetailView.template_name, page.context(complaint, {action: form}))
+
+
+class ComplaintPrintView(ComplaintPageMixin, View):
+    """The store's complaint handling form (投诉抱怨处理单), with every signature, ready to print."""
+
+    template_name = "complaints/print.html"
+
+    def get(self, request, pk):
+        complaint = self.get_complaint()
+        steps = list(complaint.steps.select_related("actor"))
+        signed = {}
+        for step in steps:
+            signed[step.action] = step  # the latest signature of each kind
+        return render(
+            request,
+            self.template_name,
+            {"complaint": complaint, "steps": steps, "signed": signed, "clock": selectors.complaint_clock(complaint)},
+        )
+
+
+class SettingsView(StorePermissionRequiredMixin, View):
+    permission_required = "complaints.manage_settings"
+    template_name = "complaints/settings.html"
+
+    def get(self, request):
+        rules = selectors.complaint_settings(request.store)
+        form = ComplaintSettingsForm(
+            initial={"handling_hours": rules.handling_hours, "at_risk_percent": rules.at_risk_percent}
+        )
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request):
+        form = ComplaintSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.complaint_settings_save(actor=request.user, store=request.store, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("complaints:settings")
+        return render(request, self.template_name, {"form": form})

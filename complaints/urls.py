@@ -7,7 +7,7 @@ from . import views
 app_name = "complaints"
 
 urlpatterns = [
-    path("", views.QueueView.as_view(), name="queue"),
+    path("queue/", views.QueueView.as_view(), name="queue"),
     path("complaints/", views.ComplaintListView.as_view(), name="list"),
     path("complaints/new/", views.ComplaintCreateView.as_view(), name="create"),
     path("complaints/<int:pk>/", views.ComplaintDetailView.as_view(), name="detail"),

@@ -160,7 +160,11 @@ class CallTask(models.Model):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="dcc_call_tasks", verbose_name=_("store"))
+    # No index of its own on store or appointment: the composite indexes below start with the store,
+    # and only the few tasks about an appointment need theirs (a partial index).
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="dcc_call_tasks", verbose_name=_("store"), db_index=False
+    )
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="dcc_tasks", verbose_name=_("lead"))
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -186,6 +190,7 @@ class CallTask(models.Model):
         blank=True,
         related_name="dcc_tasks",
         verbose_name=_("appointment"),
+        db_index=False,
     )
     sla_due_at = models.DateTimeField(_("first call due by"), null=True, blank=True)
     first_call_at = models.DateTimeField(_("first called at"), null=True, blank=True)
@@ -218,7 +223,7 @@ class CallTask(models.Model):
                 name="dcc_task_sla_watch",
             ),
             models.Index(fields=["store", "status", "rule"], name="dcc_task_store_status"),
-            models.Index(fields=["store", "created_at"], name="dcc_task_store_created"),
+            models.Index(fields=["appointment"], condition=Q(appointment__isnull=False), name="dcc_task_appointment"),
         ]
 
     def __str__(self) -> str:

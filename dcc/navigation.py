@@ -28,7 +28,9 @@ def _due_badge(request):
 
     if getattr(request, "store", None) is None:
         return None
-    return call_list_counts(request.user, request.store).get("due") or None
+    # The call list page has counted already (one query per page, not two).
+    counts = getattr(request, "dcc_list_counts", None) or call_list_counts(request.user, request.store)
+    return counts.get("due") or None
 
 
 MANAGER_ITEMS = [

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -88,7 +88,8 @@ FIRST_CALL_CATEGORIES = {
 SLA_CATEGORIES = {Source.Category.ONLINE, Source.Category.OEM}
 # A lead older than this when first listed is backlog, not a "new online lead": no SLA clock.
 SLA_MAX_AGE = dt.timedelta(hours=24)
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
+ANALYZE_AFTER = 1000
 CAMPAIGN_BATCH = 200
 
 
@@ -309,7 +310,8 @@ class Candidate:
 
 
 def _base_leads(store: Store, lead_ids: Iterable[int] | None):
-    leads = Lead.objects.filter(store=store, customer__do_not_disturb=False)
+    # Unordered: the lead list's default order would only add a sort.
+    leads = Lead.objects.filter(store=store, customer__do_not_disturb=False).order_by()
     if lead_ids is not None:
         leads = leads.filter(pk__in=list(lead_ids))
     return leads.exclude(Exists(CallTask.objects.filter(lead_id=OuterRef("pk"), status=CallTask.Status.OPEN)))
@@ -358,6 +360,14 @@ def _uninvited_candidates(store, settings, now, cal, lead_ids=None) -> list[Cand
         .exclude(Exists(Appointment.objects.filter(lead_id=OuterRef("pk"), created_at__gt=cutoff)))
         .exclude(Exists(Appointment.objects.filter(lead_id=OuterRef("pk"), status=Appointment.Status.ARRIVED)))
         .annotate(appointment_id=Subquery(latest))
+        # Listed for that invitation before (its task since done): not again.
+        .exclude(
+            Exists(
+                CallTask.objects.filter(
+                    lead_id=OuterRef("pk"), rule=Rule.UNINVITED, appointment_id=OuterRef("appointment_id")
+                )
+            )
+        )
         .values_list("pk", "appointment_id")
     )
     return [
@@ -383,6 +393,14 @@ def _reactivation_candidates(store, settings, now, cal, lead_ids=None) -> list[C
                 )
             )
         )
+        # Reactivated after this loss already: not again (until it is lost again).
+        .exclude(
+            Exists(
+                CallTask.objects.filter(
+                    lead_id=OuterRef("pk"), rule=Rule.REACTIVATION, created_at__gte=OuterRef("closed_at")
+                )
+            )
+        )
         .values_list("pk", "closed_at")
     )
     return [
@@ -394,19 +412,26 @@ def _reactivation_candidates(store, settings, now, cal, lead_ids=None) -> list[C
 def _handover_candidates(store, settings, now, cal, lead_ids=None) -> list[Candidate]:
     """Leads handed to the DCC (by a manager, or by ingest into the DCC queue) it has never listed
     nor talked to."""
-    leads = (
-        _base_leads(store, lead_ids)
-        .filter(status__in=WORKING_STATUSES, with_dcc=True)
-        .exclude(Exists(CallTask.objects.filter(lead_id=OuterRef("pk"))))
-        .exclude(Exists(Call.objects.filter(lead_id=OuterRef("pk"))))
-    )
-    if lead_ids is None:
-        # The daily run: leads created or handed over within the look-back only.
+
+    def unlisted(leads):
+        return (
+            leads.filter(status__in=WORKING_STATUSES, with_dcc=True)
+            .exclude(Exists(CallTask.objects.filter(lead_id=OuterRef("pk"))))
+            .exclude(Exists(Call.objects.filter(lead_id=OuterRef("pk"))))
+            .values_list("pk", flat=True)
+        )
+
+    if lead_ids is not None:
+        found = list(unlisted(_base_leads(store, lead_ids)))
+    else:
+        # The daily run: leads created, or handed over, within the look-back (each found by an index).
         since = now - dt.timedelta(days=settings.lookback_days)
-        handed = LeadEvent.objects.filter(lead_id=OuterRef("pk"), kind=LeadEvent.Kind.DCC, created_at__gte=since)
-        leads = leads.filter(Q(created_at__gte=since) | Q(Exists(handed)))
-    leads = leads.values_list("pk", flat=True)
-    return [Candidate(pk, Rule.HANDOVER, f"handover:{pk}", now) for pk in leads]
+        handed = LeadEvent.objects.filter(store=store, kind=LeadEvent.Kind.DCC, created_at__gte=since)
+        found = sorted(
+            set(unlisted(_base_leads(store, None).filter(created_at__gte=since)))
+            | set(unlisted(_base_leads(store, None).filter(pk__in=handed.values("lead_id"))))
+        )
+    return [Candidate(pk, Rule.HANDOVER, f"handover:{pk}", now) for pk in found]
 
 
 def _no_show_candidates(store, settings, now, cal, lead_ids=None) -> list[Candidate]:
@@ -421,6 +446,7 @@ def _no_show_candidates(store, settings, now, cal, lead_ids=None) -> list[Candid
     if lead_ids is not None:
         no_shows = no_shows.filter(lead_id__in=list(lead_ids))
     live = _base_leads(store, None).filter(status__in=WORKING_STATUSES)
+    no_shows = no_shows.exclude(Exists(CallTask.objects.filter(appointment_id=OuterRef("pk"), rule=Rule.NO_SHOW)))
     rows = (
         no_shows.filter(lead__in=live)
         .exclude(
@@ -526,49 +552,112 @@ def _skills_for(candidate: Candidate) -> tuple[str, ...]:
     return ("IB", "OB") if candidate.sla_due_at is not None else ("OB",)
 
 
-def _create_tasks(store: Store, settings: DccSettings, candidates: list[Candidate], now: dt.datetime) -> list[str]:
-    """Insert the candidates' tasks (duplicates are ignored by the unique keys); returns the keys
-    of the tasks that exist afterwards and did not before."""
+def _create_tasks(store: Store, settings: DccSettings, candidates: list[Candidate], now: dt.datetime) -> dict[str, int]:
+    """Insert the candidates' tasks, distributed; returns how many were created per rule.
+
+    The rules leave out what they listed before, so the keys are new; a race with another writer
+    (or a lead listed twice) is settled by the unique keys: the loser's row is silently not
+    inserted. ``settings`` is locked by the caller, so counting the store's tasks before and after
+    counts this run's own.
+    """
     if not candidates:
-        return []
-    keys = [c.rule_key for c in candidates]
-    existing = set()
-    for start in range(0, len(keys), BATCH_SIZE):
-        existing |= set(
-            CallTask.objects.filter(store=store, rule_key__in=keys[start : start + BATCH_SIZE]).values_list(
-                "rule_key", flat=True
-            )
-        )
-    fresh = [c for c in candidates if c.rule_key not in existing]
-    for skills in sorted({_skills_for(c) for c in fresh}):
-        unassigned = [c for c in fresh if c.agent_id is None and _skills_for(c) == skills]
+        return {}
+    for skills in sorted({_skills_for(c) for c in candidates}):
+        unassigned = [c for c in candidates if c.agent_id is None and _skills_for(c) == skills]
         for candidate, agent_id in zip(unassigned, _distribute(store, settings, len(unassigned), skills), strict=True):
             candidate.agent_id = agent_id
-    tasks = [
-        CallTask(
-            store=store,
-            lead_id=c.lead_id,
-            agent_id=c.agent_id,
-            rule=c.rule,
-            rule_key=c.rule_key,
-            priority=RULE_PRIORITY[c.rule],
-            due_at=c.due_at,
-            appointment_id=c.appointment_id,
-            sla_due_at=c.sla_due_at,
-            assigned_at=now if c.agent_id else None,
+    before = _task_counts(store)
+    _insert_tasks(store, candidates, now)
+    after = _task_counts(store)
+    if len(candidates) >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        # The rules' "not listed yet" checks are anti-joins on this table: after a large insert (a
+        # first run over a big store) the planner must know it is no longer nearly empty, or the
+        # next store's rules would scan it once per lead.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {CallTask._meta.db_table}")
+    return {rule: after.get(rule, 0) - before.get(rule, 0) for rule in after if after[rule] != before.get(rule, 0)}
+
+
+# Columns written for a new task on PostgreSQL, with their array types for ``unnest``.
+_TASK_COLUMNS = [
+    ("store_id", "bigint"),
+    ("lead_id", "bigint"),
+    ("agent_id", "bigint"),
+    ("rule", "varchar"),
+    ("rule_key", "varchar"),
+    ("priority", "smallint"),
+    ("due_at", "timestamptz"),
+    ("status", "varchar"),
+    ("result", "varchar"),
+    ("attempts", "smallint"),
+    ("appointment_id", "bigint"),
+    ("sla_due_at", "timestamptz"),
+    ("note", "varchar"),
+    ("assigned_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+]
+
+
+def _insert_tasks(store: Store, candidates: list[Candidate], now: dt.datetime) -> None:
+    """Insert new open tasks, skipping any a unique key refuses (ON CONFLICT DO NOTHING).
+
+    On PostgreSQL one ``INSERT … SELECT FROM unnest(…)`` per batch, without building model
+    objects (a first run over a big store lists tens of thousands of leads); elsewhere
+    ``bulk_create``. The same rows either way.
+    """
+    if connection.vendor != "postgresql":
+        CallTask.objects.bulk_create(
+            (
+                CallTask(
+                    store=store,
+                    lead_id=c.lead_id,
+                    agent_id=c.agent_id,
+                    rule=c.rule,
+                    rule_key=c.rule_key,
+                    priority=RULE_PRIORITY[c.rule],
+                    due_at=c.due_at,
+                    appointment_id=c.appointment_id,
+                    sla_due_at=c.sla_due_at,
+                    assigned_at=now if c.agent_id else None,
+                )
+                for c in candidates
+            ),
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=True,
         )
-        for c in fresh
-    ]
-    CallTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
-    created = set()
-    fresh_keys = [c.rule_key for c in fresh]
-    for start in range(0, len(fresh_keys), BATCH_SIZE):
-        created |= set(
-            CallTask.objects.filter(store=store, rule_key__in=fresh_keys[start : start + BATCH_SIZE]).values_list(
-                "rule_key", flat=True
+        return
+    columns = ", ".join(f'"{name}"' for name, _type in _TASK_COLUMNS)
+    arrays = ", ".join(f"%s::{type_}[]" for _name, type_ in _TASK_COLUMNS)
+    # Identifiers from the model and the constant above; every value goes as a parameter.
+    sql = f'INSERT INTO "{CallTask._meta.db_table}" ({columns}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING'  # noqa: S608
+    open_status = CallTask.Status.OPEN.value
+    with connection.cursor() as cursor:
+        for start in range(0, len(candidates), BATCH_SIZE):
+            batch = candidates[start : start + BATCH_SIZE]
+            cursor.execute(
+                sql,
+                [
+                    [store.pk] * len(batch),
+                    [c.lead_id for c in batch],
+                    [c.agent_id for c in batch],
+                    [str(c.rule) for c in batch],
+                    [c.rule_key for c in batch],
+                    [RULE_PRIORITY[c.rule] for c in batch],
+                    [c.due_at for c in batch],
+                    [open_status] * len(batch),
+                    [""] * len(batch),
+                    [0] * len(batch),
+                    [c.appointment_id for c in batch],
+                    [c.sla_due_at for c in batch],
+                    [""] * len(batch),
+                    [now if c.agent_id else None for c in batch],
+                    [now] * len(batch),
+                ],
             )
-        )
-    return [key for key in fresh_keys if key in created]
+
+
+def _task_counts(store: Store) -> dict[str, int]:
+    return dict(CallTask.objects.filter(store=store).order_by().values_list("rule").annotate(n=Count("id")))
 
 
 def _cancel_stale(store: Store, now: dt.datetime) -> int:
@@ -590,12 +679,8 @@ def call_lists_build(*, store: Store, now: dt.datetime | None = None) -> dict[st
         settings = DccSettings.objects.select_for_update().get(pk=dcc_settings(store).pk)
         cancelled = _cancel_stale(store, now)
         candidates = _candidates(store, settings, now, _Calendar(store))
-        created = _create_tasks(store, settings, candidates, now)
-    by_rule: dict[str, int] = {}
-    rules = {c.rule_key: c.rule for c in candidates}
-    for key in created:
-        by_rule[rules[key]] = by_rule.get(rules[key], 0) + 1
-    return {"created": len(created), "cancelled": cancelled, "no_shows": no_shows, **by_rule}
+        by_rule = _create_tasks(store, settings, candidates, now)
+    return {"created": sum(by_rule.values()), "cancelled": cancelled, "no_shows": no_shows, **by_rule}
 
 
 RULE_FINDERS = {
@@ -630,7 +715,7 @@ def call_tasks_for_lead(
         created = _create_tasks(store, settings, candidates, now)
     if not created:
         return None
-    task = CallTask.objects.select_related("agent", "lead__customer").get(store=store, rule_key=created[0])
+    task = CallTask.objects.select_related("agent", "lead__customer").get(store=store, rule_key=candidates[0].rule_key)
     if task.agent is not None and task.sla_due_at is not None:
         notify(
             recipients=[task.agent],

@@ -102,21 +102,28 @@ class MyListView(DccPageMixin, ListView):
     template_name = "dcc/my_list.html"
     context_object_name = "tasks"
     paginate_by = 50
+    model = CallTask
     TABS = ("due", "later", "all")
 
     def get_queryset(self):
         self.when = self.request.GET.get("when") if self.request.GET.get("when") in self.TABS else "due"
-        tasks = selectors.call_list(self.request.user, self.request.store)
-        now = timezone.now()
-        if self.when == "due":
-            tasks = tasks.filter(due_at__lte=now)
-        elif self.when == "later":
-            tasks = tasks.filter(due_at__gt=now)
-        return tasks
+        self.now = timezone.now()
+        self.index = selectors.call_list_index(self.request.user, self.request.store, now=self.now)
+        # Counted once: the tabs, the pager and the menu badge all use these.
+        self.request.dcc_list_counts = self.index.counts
+        return self.index.ids(self.when)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, ids, is_paginated = super().paginate_queryset(queryset, page_size)
+        # Only the shown tasks are loaded, in list order.
+        tasks = CallTask.objects.filter(pk__in=ids).select_related("lead__customer", "lead__source", "lead__series")
+        by_id = {task.pk: task for task in tasks}
+        page.object_list = [by_id[pk] for pk in ids if pk in by_id]
+        return paginator, page, page.object_list, is_paginated
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        counts = selectors.call_list_counts(self.request.user, self.request.store)
+        counts = self.index.counts
         context.update(
             when=self.when,
             tabs=[
@@ -125,7 +132,10 @@ class MyListView(DccPageMixin, ListView):
                 ("all", _("All"), counts["all"]),
             ],
             profile=selectors.agent_profile(self.request.store, self.request.user),
-            now=timezone.now(),
+            now=self.now,
+            # Translated once for the whole list, not once per row.
+            call_at_label=_("call at"),
+            attempts_label=_("attempts:"),
         )
         return context
 

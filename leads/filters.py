@@ -8,13 +8,21 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.widgets import BooleanWidget
+from django_filters.widgets import BooleanWidget as _BooleanWidget
 
 from accounts.dates import day_start
 from accounts.models import User
 
 from .models import OPEN_STATUSES, FollowUp, Grade, Lead, LeadStatus, Source, Task
 from .phones import normalize_phone
+
+
+class BooleanWidget(_BooleanWidget):
+    """Yes / no / any; accepts 1/0 and true/false (links in notifications use ``?overdue=1``)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 
 
 class LeadFilterSet(django_filters.FilterSet):

@@ -5,14 +5,18 @@ test database exists, pointed at it by DATABASE_URL, and stops it at the end of 
 it through a separate Celery app bound to the test broker (``celery_worker_proc.run(...)``).
 ``celery_beat_proc`` (per test) adds ``celery -A dealercrm beat`` with HEARTBEAT_SECONDS=1.
 
-Tests that use them must be marked ``celery_worker`` and ``django_db(transaction=True)`` (the worker is
-another process: it sees only committed rows). They need PostgreSQL (an in-memory SQLite test database
+Tests that use them must be marked ``celery_worker`` and ``django_db(transaction=True,
+serialized_rollback=True)``: the worker is another process and sees only committed rows; and a
+transactional test without serialized_rollback re-creates content types on flush, which makes the next
+serialized test in the session fail with duplicate keys. They need PostgreSQL (an in-memory SQLite test database
 is invisible to other processes) and Redis: ``DATABASE_URL=postgresql://…`` for pytest and Redis at
 ``DEALERCRM_TEST_REDIS_URL`` or ``REDIS_URL``. Without them the tests skip, except under CI=true, where
 a skip is a failure. ``make test`` runs them in their own step with both.
 
-Another app's worker tests can live in this folder, or import the fixtures into their own conftest:
-``from tests.celery.conftest import celery_beat_proc, celery_worker_proc  # noqa: F401``.
+Another app's worker tests can live in this folder and share its worker, or import the fixtures into
+their own conftest or test module (``from tests.celery.conftest import celery_worker_proc  # noqa: F401``),
+which starts one more worker, on a queue of its own, for the tests there. (Listing this module in
+``pytest_plugins`` does not work: pytest refuses to register a conftest twice.)
 """
 
 from __future__ import annotations

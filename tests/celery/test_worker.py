@@ -8,7 +8,9 @@ from accounts.channels import configured_channels
 from accounts.models import Notification, NotificationDelivery, SchedulerHeartbeat
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: after each test's flush the migrations' rows (roles, content types, …) come back
+# from the serialized copy rather than from post_migrate, so serialized tests that follow stay consistent.
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_notification_is_delivered_by_the_worker(celery_worker_proc):

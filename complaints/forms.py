@@ -135,3 +135,55 @@ class ComplaintSettingsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_fields(self)
+
+
+class CallbackForm(forms.Form):
+    """Record a callback: reached or not, and what the customer said; a satisfaction callback adds a
+    score per survey question."""
+
+    reached = forms.TypedChoiceField(
+        label=_("Customer reached"),
+        choices=[("1", _("Reached")), ("0", _("Not reached"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 3}))
+    dissatisfied = forms.BooleanField(label=_("Customer dissatisfied"), required=False)
+
+    def __init__(self, *args, questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        for question in self.questions:
+            self.fields[f"q_{question.pk}"] = forms.IntegerField(
+                label=question.text, min_value=0, max_value=10, required=False
+            )
+        if not self.questions:
+            del self.fields["dissatisfied"]
+        style_fields(self)
+        self.fields["reached"].widget.attrs["class"] = "form-check-input"
+
+    def scores(self) -> dict[int, int]:
+        return {
+            q.pk: self.cleaned_data.get(f"q_{q.pk}")
+            for q in self.questions
+            if self.cleaned_data.get(f"q_{q.pk}") is not None
+        }
+
+
+class CallbackCheckForm(forms.Form):
+    check_note = forms.CharField(
+        label=_("What the customer said when customer service called"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+
+class PeriodForm(forms.Form):
+    first = forms.DateField(label=_("Due from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label=_("Due to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)

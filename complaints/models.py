@@ -331,6 +331,11 @@ class Callback(models.Model):
     result = models.TextField(_("result"), blank=True)
     score = models.PositiveSmallIntegerField(_("satisfaction score"), null=True, blank=True)
     dissatisfied = models.BooleanField(_("customer dissatisfied"), default=False)
+    checked_at = models.DateTimeField(_("checked by customer service at"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    check_note = models.TextField(_("customer service check"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = StoreScopedQuerySet.as_manager()
@@ -349,3 +354,41 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order} {self.get_kind_display()} {self.due_date}"
+
+
+class SurveyQuestion(models.Model):
+    """One question of the store's satisfaction survey, scored 0–10 on the satisfaction callback."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="survey_questions", verbose_name=_("store"))
+    text = models.CharField(_("question"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SurveyAnswer(models.Model):
+    """The customer's score for one question on one satisfaction callback."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.PROTECT, related_name="answers")
+    score = models.PositiveSmallIntegerField(_("score (0–10)"))
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.UniqueConstraint(fields=["callback", "question"], name="survey_answer_once"),
+            models.CheckConstraint(condition=models.Q(score__lte=10), name="survey_answer_score_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.score}"

@@ -14,6 +14,14 @@ def _queue_badge(request):
     return waiting_for(request.user, request.store).count() or None
 
 
+def _callbacks_badge(request):
+    from .selectors import my_callbacks
+
+    if getattr(request, "store", None) is None:
+        return None
+    return my_callbacks(request.user, request.store).count() or None
+
+
 def _may_sign(request) -> bool:
     perms = getattr(request, "perms", frozenset())
     return any(code in perms for code in SIGNING)
@@ -60,6 +68,37 @@ def register() -> None:
             section,
             "complaints.manage_settings",
             order=69,
+        )
+    )
+    register_item(
+        NavItem(
+            "callbacks-mine",
+            _("My callbacks"),
+            "complaints:my_callbacks",
+            section,
+            "callbacks.work",
+            order=63,
+            badge=_callbacks_badge,
+        )
+    )
+    register_item(
+        NavItem(
+            "callbacks-satisfaction",
+            _("Satisfaction callbacks"),
+            "complaints:satisfaction",
+            section,
+            "callbacks.satisfaction",
+            order=64,
+        )
+    )
+    register_item(
+        NavItem(
+            "callbacks-supervision",
+            _("Callback supervision"),
+            "complaints:supervision",
+            section,
+            "callbacks.supervise",
+            order=65,
         )
     )
     set_landing("cs_agent", "complaints:queue")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def schedule_callbacks(sender=None, order=None, actor=None, **kwargs) -> None:
-    """A delivery schedules the buyer's callback ladder (see ``services.callbacks_schedule``)."""
+    """A delivery schedules the buyer's callback ladder (``services.callbacks_schedule``)."""
     from . import services
 
-    if order is not None and hasattr(services, "callbacks_schedule"):
+    if order is not None:
         services.callbacks_schedule(order=order, actor=actor)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Store, User
 from accounts.selectors import store_users_with_role
 
-from .models import Complaint, ComplaintSettings, ComplaintStatus
+from .models import Callback, CallbackSettings, Complaint, ComplaintSettings, ComplaintStatus
 
 # Which permission signs a ticket in each state (the consultant only the ones dispatched to them).
 SIGNER_PERMISSION = {
@@ -105,3 +105,80 @@ def automatic_messages_allowed(customer) -> bool:
     """False for a customer with a media or legal background on any complaint: no automatic message
     (reminder, campaign, survey link) may go to them; people call them instead."""
     return not Complaint.objects.filter(customer=customer, media_or_legal=True).exists()
+
+
+def callback_settings(store: Store) -> CallbackSettings:
+    """The store's callback intervals (the defaults, unsaved, until someone saves them)."""
+    found = CallbackSettings.objects.filter(store=store).first()
+    return found if found is not None else CallbackSettings(store=store)
+
+
+def my_callbacks(user: User, store: Store, today: dt.date | None = None) -> QuerySet[Callback]:
+    """The consultant's open callbacks due today or earlier."""
+    today = today or timezone.localdate()
+    return (
+        Callback.objects.filter(store=store, assignee=user, done_at__isnull=True, due_date__lte=today)
+        .exclude(kind=Callback.Kind.SATISFACTION)
+        .select_related("customer", "order")
+        .order_by("due_date", "id")
+    )
+
+
+def callback_state(callback: Callback, today: dt.date) -> str:
+    """on_time, late (done after its day), missed (not done, its day gone), due (today) or upcoming."""
+    if callback.done_at is not None:
+        return "on_time" if timezone.localdate(callback.done_at) <= callback.due_date else "late"
+    if callback.due_date < today:
+        return "missed"
+    return "due" if callback.due_date == today else "upcoming"
+
+
+@dataclass
+class SupervisionRow:
+    consultant: User
+    due: int = 0
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+    open: int = 0
+
+
+def supervision_board(store: Store, first: dt.date, last: dt.date, today: dt.date | None = None):
+    """Every consultant's callbacks due in [first, last]: how many, done on time, late, missed, still open."""
+    today = today or timezone.localdate()
+    callbacks = list(
+        Callback.objects.filter(store=store, due_date__gte=first, due_date__lte=last)
+        .exclude(kind=Callback.Kind.SATISFACTION)
+        .select_related("assignee", "customer", "order")
+        .order_by("due_date", "id")
+    )
+    rows: dict[int, SupervisionRow] = {}
+    listed = []
+    for callback in callbacks:
+        if callback.assignee is None:
+            continue
+        row = rows.setdefault(callback.assignee_id, SupervisionRow(consultant=callback.assignee))
+        state = callback_state(callback, today)
+        row.due += 1
+        if state in ("on_time", "late", "missed"):
+            setattr(row, state, getattr(row, state) + 1)
+        else:
+            row.open += 1
+        listed.append((callback, state))
+    return sorted(rows.values(), key=lambda r: r.consultant.display_name), listed
+
+
+def satisfaction_overview(store: Store, today: dt.date | None = None) -> dict:
+    """Customer service's satisfaction callbacks: open ones (due first), and deliveries without one
+    made in time (the 100% rule)."""
+    today = today or timezone.localdate()
+    qs = Callback.objects.filter(store=store, kind=Callback.Kind.SATISFACTION).select_related("customer", "order")
+    open_ = qs.filter(done_at__isnull=True).order_by("due_date", "id")
+    flagged = [c for c in qs.order_by("-due_date", "-id")[:500] if callback_state(c, today) in ("missed", "late")]
+    return {"open": open_, "flagged": flagged, "today": today}
+
+
+def dissatisfied_without_complaint(store: Store) -> QuerySet[Callback]:
+    return Callback.objects.filter(store=store, dissatisfied=True, complaints__isnull=True).select_related(
+        "customer", "order"
+    )

@@ -20,7 +20,16 @@ from accounts.selectors import store_users_with_perm, store_users_with_role
 from accounts.services import audit_record, notify
 
 from . import selectors
-from .models import Complaint, ComplaintSettings, ComplaintStatus, ComplaintStep
+from .models import (
+    Callback,
+    CallbackSettings,
+    Complaint,
+    ComplaintSettings,
+    ComplaintStatus,
+    ComplaintStep,
+    SurveyAnswer,
+    SurveyQuestion,
+)
 
 S = ComplaintStatus
 
@@ -125,6 +134,8 @@ def complaint_register(
         errors["order"] = _("Choose an order of this customer in this store.")
     if category not in Complaint.Category.values:
         errors["category"] = _("Choose a category.")
+    if callback is not None and callback.store_id != store.pk:
+        errors["callback"] = _("Choose a callback of this store.")
     if touchpoint not in Complaint.Touchpoint.values:
         errors["touchpoint"] = _("Choose where it arose.")
     if temperament and temperament not in Complaint.Temperament.values:
@@ -478,3 +489,189 @@ def complaint_sign(*, actor: User, complaint: Complaint, action: str, data: dict
     if action == A.ARCHIVE:
         return complaint_archive(actor=actor, complaint=complaint, note=note)
     raise ValidationError({"action": _("Unknown signature.")})
+
+
+# --- The callback ladder -------------------------------------------------------------------
+
+LADDER = [
+    Callback.Kind.SAME_DAY,
+    Callback.Kind.DAY_3,
+    Callback.Kind.DAY_7,
+    Callback.Kind.DAY_15,
+    Callback.Kind.ONGOING,
+    Callback.Kind.FIRST_SERVICE,
+    Callback.Kind.REPEAT_PURCHASE,
+]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months; the 29th–31st fall back to the month's last day (31 Jan + 1 → 28/29 Feb)."""
+    import calendar
+
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def ladder_dates(delivered_on: dt.date, rules: CallbackSettings) -> list[tuple[str, dt.date]]:
+    """The first due date of each rung, and customer service's satisfaction callback."""
+    day = dt.timedelta(days=1)
+    return [
+        (Callback.Kind.SAME_DAY, delivered_on),
+        (Callback.Kind.DAY_3, delivered_on + rules.day_3 * day),
+        (Callback.Kind.DAY_7, delivered_on + rules.day_7 * day),
+        (Callback.Kind.DAY_15, delivered_on + rules.day_15 * day),
+        (Callback.Kind.ONGOING, delivered_on + rules.ongoing_every * day),
+        (Callback.Kind.FIRST_SERVICE, delivered_on + rules.first_service_after * day),
+        (Callback.Kind.REPEAT_PURCHASE, add_months(delivered_on, rules.repeat_purchase_every_months)),
+        (Callback.Kind.SATISFACTION, delivered_on + rules.satisfaction_within * day),
+    ]
+
+
+@transaction.atomic
+def callbacks_schedule(*, order, actor: User | None = None) -> int:
+    """A delivery schedules the buyer's callbacks: the consultant's ladder and customer service's
+    satisfaction callback. Dates count from the delivery day in the store's time zone. Running it
+    twice creates nothing twice (unique on order, kind and due date); returns how many were created."""
+    if order.delivered_at is None:
+        return 0
+    rules = selectors.callback_settings(order.store)
+    delivered_on = timezone.localdate(order.delivered_at)
+    rows = [
+        Callback(
+            store=order.store,
+            order=order,
+            customer=order.customer,
+            kind=kind,
+            due_date=due,
+            assignee=None if kind == Callback.Kind.SATISFACTION else order.seller,
+        )
+        for kind, due in ladder_dates(delivered_on, rules)
+    ]
+    before = Callback.objects.filter(order=order).count()
+    Callback.objects.bulk_create(rows, ignore_conflicts=True)
+    created = Callback.objects.filter(order=order).count() - before
+    if created:
+        audit_record(
+            actor=actor, action="callback.schedule", obj=order, store=order.store, changes={"created": created}
+        )
+    return created
+
+
+def callbacks_extend(*, today: dt.date | None = None, store: Store | None = None) -> int:
+    """Daily: the ongoing and repeat-purchase rungs repeat — once a rung's latest callback is due,
+    its next one is scheduled. Idempotent by the unique (order, kind, due date)."""
+    today = today or timezone.localdate()
+    created = 0
+    qs = Callback.objects.filter(kind__in=[Callback.Kind.ONGOING, Callback.Kind.REPEAT_PURCHASE])
+    if store is not None:
+        qs = qs.filter(store=store)
+    latest: dict[tuple[int, str], Callback] = {}
+    for callback in qs.select_related("store", "order").order_by("order_id", "kind", "due_date"):
+        latest[(callback.order_id, callback.kind)] = callback
+    for callback in latest.values():
+        if callback.due_date > today:
+            continue
+        rules = selectors.callback_settings(callback.store)
+        if callback.kind == Callback.Kind.ONGOING:
+            due = callback.due_date + dt.timedelta(days=rules.ongoing_every)
+        else:
+            due = add_months(callback.due_date, rules.repeat_purchase_every_months)
+        _obj, was_created = Callback.objects.get_or_create(
+            order=callback.order,
+            kind=callback.kind,
+            due_date=due,
+            defaults={
+                "store": callback.store,
+                "customer_id": callback.customer_id,
+                "assignee_id": callback.assignee_id,
+            },
+        )
+        created += int(was_created)
+    return created
+
+
+def survey_questions_ensure(store: Store) -> list[SurveyQuestion]:
+    """The store's active survey questions, starting it with the default survey if it has none."""
+    from .defaults import DEFAULT_QUESTIONS
+
+    if not SurveyQuestion.objects.filter(store=store).exists():
+        SurveyQuestion.objects.bulk_create(
+            SurveyQuestion(store=store, text=text, position=i) for i, text in enumerate(DEFAULT_QUESTIONS, start=1)
+        )
+    return list(SurveyQuestion.objects.filter(store=store, is_active=True))
+
+
+@transaction.atomic
+def callback_record(
+    *,
+    actor: User,
+    callback: Callback,
+    reached: bool,
+    result: str = "",
+    scores: dict[int, int] | None = None,
+    dissatisfied: bool = False,
+    now: dt.datetime | None = None,
+) -> Callback:
+    """Record a callback: reached or not, and the result. The consultant's rungs are theirs to make;
+    the satisfaction callback is customer service's, with a score per survey question (0–10)."""
+    callback = Callback.objects.select_for_update().select_related("store").get(pk=callback.pk)
+    if callback.kind == Callback.Kind.SATISFACTION:
+        if not actor.has_store_perm(callback.store_id, "callbacks.satisfaction"):
+            raise PermissionDenied
+    elif callback.assignee_id != actor.pk or not actor.has_store_perm(callback.store_id, "callbacks.work"):
+        raise PermissionDenied
+    if callback.done_at is not None:
+        raise ValidationError(_("This callback has already been recorded."))
+    result = (result or "").strip()
+    if not reached and not result:
+        raise ValidationError({"result": _("Say why the customer could not be reached (no answer, wrong number …).")})
+    if reached and not result:
+        raise ValidationError({"result": _("Write down what the customer said.")})
+    now = now or timezone.now()
+    answers = []
+    if callback.kind == Callback.Kind.SATISFACTION and reached:
+        questions = {q.pk: q for q in SurveyQuestion.objects.filter(store=callback.store, is_active=True)}
+        scores = {int(k): v for k, v in (scores or {}).items() if v is not None}
+        missing = [pk for pk in questions if pk not in scores]
+        bad = [pk for pk, v in scores.items() if pk not in questions or not 0 <= int(v) <= 10]
+        if missing or bad:
+            raise ValidationError({"scores": _("Give every question a score from 0 to 10.")})
+        answers = [SurveyAnswer(callback=callback, question=questions[pk], score=int(v)) for pk, v in scores.items()]
+        if answers:
+            callback.score = round(sum(a.score for a in answers) * 10 / len(answers))
+            dissatisfied = dissatisfied or any(a.score == 0 for a in answers)
+    callback.reached = reached
+    callback.result = result
+    callback.done_at = now
+    callback.done_by = actor
+    callback.dissatisfied = bool(dissatisfied and reached)
+    callback.save()
+    SurveyAnswer.objects.bulk_create(answers)
+    audit_record(
+        actor=actor,
+        action="callback.record",
+        obj=callback,
+        changes={
+            "kind": callback.kind,
+            "reached": reached,
+            "score": callback.score,
+            "dissatisfied": callback.dissatisfied,
+        },
+    )
+    return callback
+
+
+@transaction.atomic
+def callback_check(*, actor: User, callback: Callback, note: str, now: dt.datetime | None = None) -> Callback:
+    """Customer service checked a consultant's callback by calling the customer (回访监督)."""
+    callback = Callback.objects.select_for_update().get(pk=callback.pk)
+    if not actor.has_store_perm(callback.store_id, "callbacks.supervise"):
+        raise PermissionDenied
+    note = _required(note, "check_note", _("Write down what the customer said."))
+    callback.checked_at = now or timezone.now()
+    callback.checked_by = actor
+    callback.check_note = note
+    callback.save(update_fields=["checked_at", "checked_by", "check_note"])
+    audit_record(actor=actor, action="callback.check", obj=callback, changes={"note": note})
+    return callback

@@ -11,3 +11,9 @@ from . import services
 def escalate_complaints_all() -> dict[str, int]:
     """Every few minutes: tell the sales managers and the GM of tickets at risk or past due, once each."""
     return services.complaints_escalate()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def extend_callback_ladders_all() -> int:
+    """Daily before opening: schedule the next ongoing and repeat-purchase callbacks that came due."""
+    return services.callbacks_extend()

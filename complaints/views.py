@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -22,8 +23,16 @@ from showroom.models import Order
 
 from . import selectors, services
 from .filters import ComplaintFilterSet
-from .forms import SIGN_FIELDS, ComplaintForm, ComplaintSettingsForm, SignForm
-from .models import Complaint, ComplaintStep
+from .forms import (
+    SIGN_FIELDS,
+    CallbackCheckForm,
+    CallbackForm,
+    ComplaintForm,
+    ComplaintSettingsForm,
+    PeriodForm,
+    SignForm,
+)
+from .models import Callback, Complaint, ComplaintStep
 from .navigation import SIGNING
 
 
@@ -93,11 +102,26 @@ class ComplaintCreateView(StorePermissionRequiredMixin, View):
                 initial.update(order=order.pk, customer=order.customer_id)
         if customer_id.isdigit() and Customer.objects.filter(store=store, pk=customer_id).exists():
             initial["customer"] = int(customer_id)
+        callback = self._callback()
+        if callback is not None:
+            initial.update(
+                order=callback.order_id,
+                customer=callback.customer_id,
+                touchpoint=Complaint.Touchpoint.FOLLOW_UP,
+                facts=callback.result,
+            )
         return initial
+
+    def _callback(self) -> Callback | None:
+        """The dissatisfied satisfaction callback the complaint comes from (``?callback=``), if any."""
+        value = self.request.GET.get("callback") or self.request.POST.get("callback") or ""
+        if not value.isdigit():
+            return None
+        return Callback.objects.filter(store=self.request.store, pk=value).first()
 
     def get(self, request):
         form = ComplaintForm(store=request.store, initial=self._initial())
-        return render(request, self.template_name, {"form": form})
+        return render(request, self.template_name, {"form": form, "callback": self._callback()})
 
     def post(self, request):
         form = ComplaintForm(request.POST, store=request.store)
@@ -117,13 +141,14 @@ class ComplaintCreateView(StorePermissionRequiredMixin, View):
                     demand=data.get("demand", ""),
                     temperament=data.get("temperament", ""),
                     media_or_legal=data.get("media_or_legal", False),
+                    callback=self._callback(),
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect("complaints:detail", complaint.pk)
-        return render(request, self.template_name, {"form": form})
+        return render(request, self.template_name, {"form": form, "callback": self._callback()})
 
 
 class ComplaintPageMixin(AnySigningPermissionMixin):
@@ -238,3 +263,150 @@ class SettingsView(StorePermissionRequiredMixin, View):
                 messages.success(request, _("Settings saved."))
                 return redirect("complaints:settings")
         return render(request, self.template_name, {"form": form})
+
+
+# --- Callbacks ------------------------------------------------------------------------------
+
+
+class MyCallbacksView(StorePermissionRequiredMixin, TemplateView):
+    """The consultant's callbacks due today or earlier, oldest first."""
+
+    permission_required = "callbacks.work"
+    template_name = "complaints/my_callbacks.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        ctx["callbacks"] = [
+            (c, selectors.callback_state(c, today))
+            for c in selectors.my_callbacks(self.request.user, self.request.store)
+        ]
+        return ctx
+
+
+class CallbackView(StorePermissionRequiredMixin, View):
+    """One callback: record it (its consultant, or customer service for the satisfaction callback),
+    or check it with the customer (customer service)."""
+
+    model = Callback
+    template_name = "complaints/callback.html"
+
+    def has_permission(self) -> bool:
+        perms = self.request.perms
+        return self.request.store is not None and bool(
+            {"callbacks.work", "callbacks.supervise", "callbacks.satisfaction"} & set(perms)
+        )
+
+    def get_callback(self) -> Callback:
+        qs = Callback.objects.filter(store=self.request.store).select_related("customer", "order", "assignee")
+        perms = self.request.perms
+        if "callbacks.supervise" not in perms and "callbacks.satisfaction" not in perms:
+            qs = qs.filter(assignee=self.request.user)
+        return get_object_or_404(qs, pk=self.kwargs["pk"])
+
+    def questions(self, callback):
+        if callback.kind != Callback.Kind.SATISFACTION:
+            return []
+        return list(callback.store.survey_questions.filter(is_active=True))
+
+    def can_record(self, callback) -> bool:
+        if callback.done_at is not None:
+            return False
+        if callback.kind == Callback.Kind.SATISFACTION:
+            return "callbacks.satisfaction" in self.request.perms
+        return callback.assignee_id == self.request.user.pk and "callbacks.work" in self.request.perms
+
+    def render_page(self, callback, form=None, check_form=None, status=200):
+        can_record = self.can_record(callback)
+        ctx = {
+            "callback": callback,
+            "state": selectors.callback_state(callback, timezone.localdate()),
+            "form": form or (CallbackForm(questions=self.questions(callback)) if can_record else None),
+            "can_record": can_record,
+            "can_check": "callbacks.supervise" in self.request.perms
+            and callback.kind != Callback.Kind.SATISFACTION
+            and callback.done_at is not None,
+            "check_form": check_form or CallbackCheckForm(),
+            "answers": callback.answers.select_related("question"),
+            "can_complain": "complaints.register" in self.request.perms,
+        }
+        return render(self.request, self.template_name, ctx, status=status)
+
+    def get(self, request, pk):
+        return self.render_page(self.get_callback())
+
+    def post(self, request, pk):
+        callback = self.get_callback()
+        if "check_note" in request.POST:
+            check_form = CallbackCheckForm(request.POST)
+            if check_form.is_valid():
+                try:
+                    services.callback_check(
+                        actor=request.user, callback=callback, note=check_form.cleaned_data["check_note"]
+                    )
+                except ValidationError as exc:
+                    add_service_errors(check_form, exc)
+                else:
+                    messages.success(request, _("Check recorded."))
+                    return redirect("complaints:callback", callback.pk)
+            return self.render_page(callback, check_form=check_form)
+        if not self.can_record(callback):
+            if callback.done_at is not None:
+                messages.error(request, _("This callback has already been recorded."))
+                return redirect("complaints:callback", callback.pk)
+            raise PermissionDenied
+        form = CallbackForm(request.POST, questions=self.questions(callback))
+        if form.is_valid():
+            try:
+                callback = services.callback_record(
+                    actor=request.user,
+                    callback=callback,
+                    reached=form.cleaned_data["reached"],
+                    result=form.cleaned_data["result"],
+                    scores=form.scores(),
+                    dissatisfied=form.cleaned_data.get("dissatisfied", False),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Callback recorded."))
+                if callback.dissatisfied and "complaints.register" in request.perms:
+                    messages.warning(request, _("The customer is dissatisfied: register the complaint today."))
+                    return redirect(f"{reverse('complaints:create')}?callback={callback.pk}")
+                if callback.kind == Callback.Kind.SATISFACTION:
+                    return redirect("complaints:satisfaction")
+                return redirect("complaints:my_callbacks")
+        return self.render_page(callback, form=form)
+
+
+class SupervisionView(StorePermissionRequiredMixin, TemplateView):
+    """Customer service's board of the consultants' callbacks (客服回访监督)."""
+
+    permission_required = "callbacks.supervise"
+    template_name = "complaints/supervision.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        form = PeriodForm(self.request.GET or None)
+        first, last = today.replace(day=1), today
+        if form.is_valid():
+            first = form.cleaned_data.get("first") or first
+            last = form.cleaned_data.get("last") or last
+        rows, listed = selectors.supervision_board(self.request.store, first, last, today=today)
+        ctx.update(form=form, rows=rows, listed=listed, first=first, last=last)
+        return ctx
+
+
+class SatisfactionView(StorePermissionRequiredMixin, TemplateView):
+    """Customer service's satisfaction callbacks: open ones, deliveries without one in time, and
+    dissatisfied customers still without a complaint."""
+
+    permission_required = "callbacks.satisfaction"
+    template_name = "complaints/satisfaction.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(selectors.satisfaction_overview(self.request.store))
+        ctx["dissatisfied"] = selectors.dissatisfied_without_complaint(self.request.store)
+        return ctx

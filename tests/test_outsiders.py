@@ -314,6 +314,15 @@ def _complaint_in(store: Store):
     )
 
 
+def _callback_in(store: Store):
+    from complaints.models import Callback
+
+    order = _order_in(store)
+    return Callback.objects.create(
+        store=store, order=order, customer=order.customer, assignee=order.seller, kind="same_day", due_date=dt.date.today()
+    )
+
+
 def _settings_of(model_label: str):
     def make(store: Store):
         return apps.get_model(model_label).objects.get_or_create(store=store)[0]
@@ -370,6 +379,7 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     "complaints.Complaint": _complaint_in,
     "complaints.ComplaintSettings": _settings_of("complaints.ComplaintSettings"),
     "complaints.CallbackSettings": _settings_of("complaints.CallbackSettings"),
+    "complaints.Callback": _callback_in,
 }
 
 

@@ -1,0 +1,31 @@
+"""The demo customer service: made through the services on top of the showroom demo, idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints import demo
+from complaints.models import Callback, Complaint, ComplaintStatus
+from showroom import demo as showroom_demo
+from showroom.models import Order
+from tests.factories import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seed_is_realistic_and_idempotent(store, users, trim):
+    make_member(store, "consultant", username="a_consultant2")
+    showroom_demo.seed({"stores": [store]}, days=20)
+    assert Order.objects.filter(store=store, status=Order.Status.DELIVERED).exists()
+    demo.seed({"stores": [store]})
+    callbacks = Callback.objects.filter(store=store)
+    assert callbacks.filter(done_at__isnull=False).exists() and callbacks.filter(done_at__isnull=True).exists()
+    assert callbacks.filter(kind=Callback.Kind.SATISFACTION, score__isnull=False).exists()
+    complaints = Complaint.objects.filter(store=store)
+    assert complaints.count() >= 4
+    assert complaints.filter(status=ComplaintStatus.ARCHIVED).exists()
+    assert complaints.filter(media_or_legal=True).exists()
+    assert complaints.filter(breached=True).exists()
+    counts = (callbacks.count(), complaints.count())
+    demo.seed({"stores": [store]})
+    assert (Callback.objects.filter(store=store).count(), Complaint.objects.filter(store=store).count()) == counts

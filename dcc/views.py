@@ -135,7 +135,7 @@ class MyListView(DccPageMixin, ListView):
             now=self.now,
             # Translated once for the whole list, not once per row.
             call_at_label=_("call at"),
-            attempts_label=_("attempts:"),
+            attempts_label=_("attempts"),
         )
         return context
 

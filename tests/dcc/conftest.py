@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import OpeningHours, Store
 from dcc import selectors
@@ -16,6 +16,14 @@ from leads import services as lead_services
 from leads.models import Lead
 from tests.factories import make_member
 from tests.leads.factories import make_customer, next_phone, source
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages are matched in English here (the suite's default language is Chinese, whose
+    translations change as translators work); pages follow each user's own language."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -60,7 +60,11 @@ def other_users(other_store):
     return RoleUsers({role: make_member(other_store, role, username=f"b_{role}") for role in ALL_ROLES})
 
 
-def login(user) -> Client:
+def login(user, language: str | None = None) -> Client:
+    """A client signed in as ``user``; ``language="en"`` for tests that read English messages."""
+    if language is not None and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
     client = Client()
     client.force_login(user)
     return client

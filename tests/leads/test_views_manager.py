@@ -454,7 +454,7 @@ def test_merge_refuses_fleet_and_ordered_customers(store, users, client_for, blo
         Customer.objects.filter(pk=b.customer_id).update(is_fleet=True)
     else:
         Lead.objects.filter(pk=b.pk).update(status=LeadStatus.ORDERED)
-    client = client_for(users.sales_manager)
+    client = client_for(users.sales_manager, language="en")
     url = reverse("leads:merge_pick") + f"?ids={a.customer_id},{b.customer_id}"
     assert 'id="merge-blocked"' in html(client.get(url))
     data = {"survivor": a.customer_id, **{f"value_{f}": a.customer_id for f in services.MERGEABLE_FIELDS}}
@@ -512,7 +512,7 @@ def test_pool_claim_cap_and_double_claim(store, users, team, outside_consultant,
     settings.pool_claim_daily_cap = 1
     settings.save()
 
-    client = client_for(outside_consultant)
+    client = client_for(outside_consultant, language="en")
     page = html(client.get(reverse("leads:pool")))
     assert f'id="claim-{first.pk}"' in page and "138****0001" in page
     response = client.post(reverse("leads:pool_claim", args=[first.pk]), follow=True)
@@ -525,7 +525,9 @@ def test_pool_claim_cap_and_double_claim(store, users, team, outside_consultant,
     assert second.owner is None and second.in_pool_since is not None
 
     # Someone else is too late for the first one.
-    response = client_for(users.consultant).post(reverse("leads:pool_claim", args=[first.pk]), follow=True)
+    response = client_for(users.consultant, language="en").post(
+        reverse("leads:pool_claim", args=[first.pk]), follow=True
+    )
     assert "Someone else has just claimed this lead." in html(response)
     first.refresh_from_db()
     assert first.owner == outside_consultant

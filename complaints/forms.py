@@ -187,3 +187,26 @@ class PeriodForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_fields(self)
+
+
+class CallbackSettingsForm(forms.Form):
+    day_3 = forms.IntegerField(label=_("Second callback after (days)"), min_value=1, max_value=730)
+    day_7 = forms.IntegerField(label=_("Third callback after (days)"), min_value=1, max_value=730)
+    day_15 = forms.IntegerField(label=_("Half-month callback after (days)"), min_value=1, max_value=730)
+    ongoing_every = forms.IntegerField(label=_("Ongoing callback every (days)"), min_value=1, max_value=730)
+    first_service_after = forms.IntegerField(label=_("First service reminder after (days)"), min_value=1, max_value=730)
+    repeat_purchase_every_months = forms.IntegerField(
+        label=_("Repeat purchase callback every (months)"), min_value=1, max_value=120
+    )
+    satisfaction_within = forms.IntegerField(
+        label=_("Customer service satisfaction callback within (days)"), min_value=1, max_value=30
+    )
+    questions = forms.CharField(
+        label=_("Satisfaction survey questions"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("One question per line; each is scored 0–10 on the callback."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)

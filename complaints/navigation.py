@@ -101,5 +101,15 @@ def register() -> None:
             order=65,
         )
     )
+    register_item(
+        NavItem(
+            "callbacks-settings",
+            _("Callback settings"),
+            "complaints:callback_settings",
+            section,
+            "complaints.manage_settings",
+            order=70,
+        )
+    )
     set_landing("cs_agent", "complaints:queue")
     set_landing("cs_manager", "complaints:queue")

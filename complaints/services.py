@@ -675,3 +675,60 @@ def callback_check(*, actor: User, callback: Callback, note: str, now: dt.dateti
     callback.save(update_fields=["checked_at", "checked_by", "check_note"])
     audit_record(actor=actor, action="callback.check", obj=callback, changes={"note": note})
     return callback
+
+
+INTERVAL_FIELDS = [
+    "day_3",
+    "day_7",
+    "day_15",
+    "ongoing_every",
+    "first_service_after",
+    "repeat_purchase_every_months",
+    "satisfaction_within",
+]
+
+
+@transaction.atomic
+def callback_settings_save(*, actor: User, store: Store, **intervals: int) -> CallbackSettings:
+    """Change the store's callback intervals (callbacks already scheduled keep their dates)."""
+    if not actor.has_store_perm(store, "complaints.manage_settings"):
+        raise PermissionDenied
+    unknown = set(intervals) - set(INTERVAL_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown setting."))
+    errors = {field: _("Between 1 and 730.") for field, value in intervals.items() if not 1 <= int(value) <= 730}
+    if errors:
+        raise ValidationError(errors)
+    rules, _created = CallbackSettings.objects.select_for_update().get_or_create(store=store)
+    changes = {}
+    for field, value in intervals.items():
+        if getattr(rules, field) != int(value):
+            changes[field] = [getattr(rules, field), int(value)]
+            setattr(rules, field, int(value))
+    rules.save()
+    if changes:
+        audit_record(actor=actor, action="callback.settings", obj=rules, store=store, changes=changes)
+    return rules
+
+
+@transaction.atomic
+def survey_questions_set(*, actor: User, store: Store, texts: list[str]) -> list[SurveyQuestion]:
+    """Make ``texts`` the store's survey, in that order. Questions no longer asked are kept (past
+    answers refer to them) but retired; a retired question asked again comes back."""
+    if not actor.has_store_perm(store, "complaints.manage_settings"):
+        raise PermissionDenied
+    texts = [t.strip()[:200] for t in texts if t.strip()]
+    if not texts:
+        raise ValidationError({"questions": _("The survey needs at least one question.")})
+    if len(set(texts)) != len(texts):
+        raise ValidationError({"questions": _("A question is listed twice.")})
+    existing = {q.text: q for q in SurveyQuestion.objects.select_for_update().filter(store=store)}
+    kept = []
+    for position, text in enumerate(texts, start=1):
+        question = existing.pop(text, None) or SurveyQuestion(store=store, text=text)
+        question.position, question.is_active = position, True
+        question.save()
+        kept.append(question)
+    SurveyQuestion.objects.filter(pk__in=[q.pk for q in existing.values()]).update(is_active=False)
+    audit_record(actor=actor, action="survey.questions", obj=store, store=store, changes={"questions": texts})
+    return kept

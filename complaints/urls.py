@@ -15,6 +15,7 @@ urlpatterns = [
     path("complaints/<int:pk>/print/", views.ComplaintPrintView.as_view(), name="print"),
     path("settings/", views.SettingsView.as_view(), name="settings"),
     path("callbacks/", views.MyCallbacksView.as_view(), name="my_callbacks"),
+    path("callbacks/settings/", views.CallbackSettingsView.as_view(), name="callback_settings"),
     path("callbacks/<int:pk>/", views.CallbackView.as_view(), name="callback"),
     path("supervision/", views.SupervisionView.as_view(), name="supervision"),
     path("satisfaction/", views.SatisfactionView.as_view(), name="satisfaction"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,7 @@ from .forms import (
     SIGN_FIELDS,
     CallbackCheckForm,
     CallbackForm,
+    CallbackSettingsForm,
     ComplaintForm,
     ComplaintSettingsForm,
     PeriodForm,
@@ -410,3 +412,35 @@ class SatisfactionView(StorePermissionRequiredMixin, TemplateView):
         ctx.update(selectors.satisfaction_overview(self.request.store))
         ctx["dissatisfied"] = selectors.dissatisfied_without_complaint(self.request.store)
         return ctx
+
+
+class CallbackSettingsView(StorePermissionRequiredMixin, View):
+    """The store's callback intervals and satisfaction survey."""
+
+    permission_required = "complaints.manage_settings"
+    template_name = "complaints/callback_settings.html"
+
+    def get(self, request):
+        rules = selectors.callback_settings(request.store)
+        initial = {field: getattr(rules, field) for field in services.INTERVAL_FIELDS}
+        initial["questions"] = "\n".join(q.text for q in request.store.survey_questions.filter(is_active=True))
+        return render(request, self.template_name, {"form": CallbackSettingsForm(initial=initial)})
+
+    def post(self, request):
+        form = CallbackSettingsForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    services.callback_settings_save(
+                        actor=request.user, store=request.store, **{f: data[f] for f in services.INTERVAL_FIELDS}
+                    )
+                    services.survey_questions_set(
+                        actor=request.user, store=request.store, texts=data["questions"].splitlines()
+                    )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("complaints:callback_settings")
+        return render(request, self.template_name, {"form": form})

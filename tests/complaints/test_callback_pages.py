@@ -91,3 +91,40 @@ def test_dissatisfied_satisfaction_callback_leads_to_a_complaint(client_for, sto
     complaint = Complaint.objects.get()
     assert complaint.callback == survey and complaint.touchpoint == "follow_up"
     assert "dissatisfied-list" not in agent.get(reverse("complaints:satisfaction")).content.decode()
+
+
+def test_callback_settings_and_survey(client_for, store, users, trim, django_capture_on_commit_callbacks):
+    url = reverse("complaints:callback_settings")
+    assert client_for(users.consultant).get(url).status_code == 403
+    manager = client_for(users.cs_manager)
+    services.survey_questions_ensure(store)
+    html = manager.get(url).content.decode()
+    assert "是否愿意向亲友推荐本店" in html
+    data = {
+        "day_3": "2",
+        "day_7": "7",
+        "day_15": "15",
+        "ongoing_every": "60",
+        "first_service_after": "120",
+        "repeat_purchase_every_months": "24",
+        "satisfaction_within": "2",
+        "questions": "",
+    }
+    response = manager.post(url, data)
+    assert response.status_code == 200 and 'id="error-questions"' in response.content.decode()
+    assert 'value="120"' in response.content.decode()  # input kept
+    data["questions"] = "顾问是否专业？\n交车是否满意？\n"
+    assert manager.post(url, data).status_code == 302
+    assert list(store.survey_questions.filter(is_active=True).values_list("text", flat=True)) == [
+        "顾问是否专业？",
+        "交车是否满意？",
+    ]
+    assert store.survey_questions.filter(is_active=False).count() == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        order = deliver_order(store, users, trim)
+    from django.utils import timezone
+
+    day = timezone.localdate(order.delivered_at)
+    got = {c.kind: c.due_date for c in Callback.objects.filter(order=order)}
+    assert (got[K.DAY_3] - day).days == 2 and (got[K.FIRST_SERVICE] - day).days == 120
+    assert (got[K.SATISFACTION] - day).days == 2

@@ -101,7 +101,7 @@ class MyListView(DccPageMixin, ListView):
 
     template_name = "dcc/my_list.html"
     context_object_name = "tasks"
-    paginate_by = 50
+    paginate_by = 25  # a screenful on a phone; the tabs say how many there are
     model = CallTask
     TABS = ("due", "later", "all")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..models import Complaint, ComplaintStep
+from ..models import Callback, Complaint, ComplaintStep
 
 
 class ComplaintStepSerializer(serializers.ModelSerializer):
@@ -71,3 +71,42 @@ class SignInputSerializer(serializers.Serializer):
     handler = serializers.IntegerField(required=False, allow_null=True)
     handling_result = serializers.CharField(required=False, allow_blank=True, default="")
     confirmation = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True)
+
+    class Meta:
+        model = Callback
+        fields = [
+            "id",
+            "store",
+            "order",
+            "order_number",
+            "customer",
+            "customer_name",
+            "assignee",
+            "kind",
+            "due_date",
+            "done_at",
+            "done_by",
+            "reached",
+            "result",
+            "score",
+            "dissatisfied",
+            "checked_at",
+            "checked_by",
+            "check_note",
+        ]
+
+
+class CallbackRecordSerializer(serializers.Serializer):
+    reached = serializers.BooleanField()
+    result = serializers.CharField(allow_blank=True, required=False, default="")
+    scores = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=10), required=False)
+    dissatisfied = serializers.BooleanField(required=False, default=False)
+
+
+class CallbackCheckSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True)

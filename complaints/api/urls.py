@@ -4,5 +4,6 @@ from . import views
 
 router = DefaultRouter()
 router.register("complaints", views.ComplaintViewSet, basename="complaint")
+router.register("callbacks", views.CallbackViewSet, basename="callback")
 
 urlpatterns = router.urls

@@ -21,8 +21,8 @@ from leads.models import Customer
 from showroom.models import Order
 
 from .. import services
-from ..filters import ComplaintFilterSet
-from ..models import Complaint
+from ..filters import CallbackFilterSet, ComplaintFilterSet
+from ..models import Callback, Complaint
 from . import serializers as s
 
 
@@ -100,3 +100,47 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         call_service(services.complaint_sign, actor=request.user, complaint=complaint, action=v.pop("action"), data=v)
         complaint.refresh_from_db()
         return Response(s.ComplaintSerializer(complaint).data)
+
+
+class CallbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Callbacks: a consultant sees their own, customer service every callback of its stores."""
+
+    serializer_class = s.CallbackSerializer
+    permission_classes = [HasStorePermission]
+    filterset_class = CallbackFilterSet
+
+    def get_queryset(self):
+        user = self.request.user
+        supervised = set(user.store_ids_with_perm("callbacks.supervise")) | set(
+            user.store_ids_with_perm("callbacks.satisfaction")
+        )
+        return Callback.objects.filter(
+            Q(store_id__in=supervised) | Q(assignee=user, store_id__in=user.store_ids_with_perm("callbacks.work"))
+        ).select_related("customer", "order")
+
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None, format=None):
+        callback = self.get_object()
+        data = s.CallbackRecordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        callback = call_service(
+            services.callback_record,
+            actor=request.user,
+            callback=callback,
+            reached=v["reached"],
+            result=v.get("result", ""),
+            scores={int(k): val for k, val in (v.get("scores") or {}).items() if str(k).isdigit()},
+            dissatisfied=v.get("dissatisfied", False),
+        )
+        return Response(s.CallbackSerializer(callback).data)
+
+    @action(detail=True, methods=["post"])
+    def check(self, request, pk=None, format=None):
+        callback = self.get_object()
+        data = s.CallbackCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        callback = call_service(
+            services.callback_check, actor=request.user, callback=callback, note=data.validated_data["note"]
+        )
+        return Response(s.CallbackSerializer(callback).data)

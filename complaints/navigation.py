@@ -111,5 +111,10 @@ def register() -> None:
             order=70,
         )
     )
+    register_item(
+        NavItem(
+            "complaints-quarter", _("Quarterly feedback"), "complaints:quarter", section, "complaints.view", order=66
+        )
+    )
     set_landing("cs_agent", "complaints:queue")
     set_landing("cs_manager", "complaints:queue")

@@ -182,3 +182,73 @@ def dissatisfied_without_complaint(store: Store) -> QuerySet[Callback]:
     return Callback.objects.filter(store=store, dissatisfied=True, complaints__isnull=True).select_related(
         "customer", "order"
     )
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    first = dt.date(year, 3 * (quarter - 1) + 1, 1)
+    next_first = dt.date(year + (quarter == 4), 1 if quarter == 4 else first.month + 3, 1)
+    return first, next_first - dt.timedelta(days=1)
+
+
+def quarter_feedback(store: Store, year: int, quarter: int) -> list[list]:
+    """The quarter's feedback for the manufacturer, by category: complaints (registered, closed,
+    breached), callbacks by rung (due, on time, late, missed) and satisfaction (surveyed, average
+    score, dissatisfied). One list of rows for the page and the Excel file alike:
+    [section, category, count, done, on time, late or breached, missed, average score]."""
+    from django.db.models import Avg, Count, Q
+
+    from accounts.dates import day_range
+
+    first, last = quarter_bounds(year, quarter)
+    start, end = day_range(first, last)
+    today = timezone.localdate()
+    rows: list[list] = []
+    complaints = Complaint.objects.filter(store=store, registered_at__gte=start, registered_at__lt=end)
+    counted = {
+        c["category"]: c
+        for c in complaints.values("category").annotate(
+            n=Count("id"),
+            closed=Count("id", filter=Q(status__in=[ComplaintStatus.CLOSED, ComplaintStatus.ARCHIVED])),
+            breached=Count("id", filter=Q(breached=True)),
+        )
+    }
+    section = str(Complaint._meta.verbose_name_plural)
+    for value, label in Complaint.Category.choices:
+        c = counted.get(value, {})
+        rows.append([section, str(label), c.get("n", 0), c.get("closed", 0), None, c.get("breached", 0), None, None])
+    callbacks = Callback.objects.filter(store=store, due_date__gte=first, due_date__lte=last)
+    section = str(Callback._meta.verbose_name_plural)
+    by_kind: dict[str, list[int]] = {}
+    for callback in callbacks.only("kind", "due_date", "done_at"):
+        state = callback_state(callback, today)
+        counts = by_kind.setdefault(callback.kind, [0, 0, 0, 0, 0])
+        counts[0] += 1
+        if state in ("on_time", "late"):
+            counts[1] += 1
+        if state == "on_time":
+            counts[2] += 1
+        elif state == "late":
+            counts[3] += 1
+        elif state == "missed":
+            counts[4] += 1
+    for value, label in Callback.Kind.choices:
+        n, done, on_time, late, missed = by_kind.get(value, [0, 0, 0, 0, 0])
+        rows.append([section, str(label), n, done, on_time, late, missed, None])
+    surveys = callbacks.filter(kind=Callback.Kind.SATISFACTION, score__isnull=False).aggregate(
+        n=Count("id"), avg=Avg("score"), unhappy=Count("id", filter=Q(dissatisfied=True))
+    )
+    from django.utils.translation import gettext as _
+
+    rows.append(
+        [
+            _("Satisfaction"),
+            _("Surveyed buyers"),
+            surveys["n"],
+            surveys["unhappy"],
+            None,
+            None,
+            None,
+            round(surveys["avg"], 1) if surveys["avg"] is not None else None,
+        ]
+    )
+    return rows

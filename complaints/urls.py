@@ -19,4 +19,5 @@ urlpatterns = [
     path("callbacks/<int:pk>/", views.CallbackView.as_view(), name="callback"),
     path("supervision/", views.SupervisionView.as_view(), name="supervision"),
     path("satisfaction/", views.SatisfactionView.as_view(), name="satisfaction"),
+    path("quarterly/", views.QuarterView.as_view(), name="quarter"),
 ]

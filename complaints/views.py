@@ -444,3 +444,68 @@ class CallbackSettingsView(StorePermissionRequiredMixin, View):
                 messages.success(request, _("Settings saved."))
                 return redirect("complaints:callback_settings")
         return render(request, self.template_name, {"form": form})
+
+
+class QuarterView(StorePermissionRequiredMixin, View):
+    """The quarter's feedback for the manufacturer on screen, and as .xlsx (export grant; audited)."""
+
+    permission_required = "complaints.view"
+    template_name = "complaints/quarter.html"
+
+    def period(self, data) -> tuple[int, int]:
+        today = timezone.localdate()
+        year, quarter = today.year, (today.month - 1) // 3 + 1
+        raw_year, raw_quarter = str(data.get("year", "")), str(data.get("quarter", ""))
+        if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100:
+            year = int(raw_year)
+        if raw_quarter in ("1", "2", "3", "4"):
+            quarter = int(raw_quarter)
+        return year, quarter
+
+    def get(self, request):
+        from .exporters import QuarterFeedbackExporter
+
+        year, quarter = self.period(request.GET)
+        first, last = selectors.quarter_bounds(year, quarter)
+        return render(
+            request,
+            self.template_name,
+            {
+                "year": year,
+                "quarter": quarter,
+                "first": first,
+                "last": last,
+                "rows": selectors.quarter_feedback(request.store, year, quarter),
+                "columns": QuarterFeedbackExporter.columns,
+                "can_export": QuarterFeedbackExporter.is_allowed(request.user, request.perms),
+                "quarters": [1, 2, 3, 4],
+            },
+        )
+
+    def post(self, request):
+        import tempfile
+
+        from django.http import FileResponse
+
+        from accounts.services import audit_record
+
+        from .exporters import XLSX_CONTENT_TYPE, QuarterFeedbackExporter, write_xlsx
+
+        if not QuarterFeedbackExporter.is_allowed(request.user, request.perms):
+            raise PermissionDenied
+        year, quarter = self.period(request.POST)
+        exporter = QuarterFeedbackExporter(user=request.user, store=request.store, year=year, quarter=quarter)
+        output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+        try:
+            rows = write_xlsx(exporter, output)
+            audit_record(
+                actor=request.user,
+                action="complaints.export",
+                store=request.store,
+                changes={"exporter": exporter.identifier, "year": year, "quarter": quarter, "rows": rows},
+            )
+            output.seek(0)
+        except Exception:
+            output.close()
+            raise
+        return FileResponse(output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE)

@@ -210,3 +210,36 @@ class CallbackSettingsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_fields(self)
+
+
+class EnquiryForm(forms.Form):
+    caller_name = forms.CharField(label=_("Caller"), max_length=60)
+    phone = forms.CharField(label=_("Phone"), max_length=24, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[])
+    summary = forms.CharField(label=_("What the customer asked"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        from .models import Enquiry
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Enquiry.Kind.choices
+        style_fields(self)
+
+
+class EnquiryHandleForm(forms.Form):
+    result = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 2}))
+    passed_to = forms.ModelChoiceField(queryset=None, label=_("Pass to"), required=False)
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["passed_to"].queryset = colleagues
+        self.fields["passed_to"].label_from_instance = lambda u: u.display_name
+        style_fields(self)
+
+
+class ReminderDoneForm(forms.Form):
+    result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)

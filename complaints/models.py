@@ -392,3 +392,91 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.score}"
+
+
+class ServiceReminder(models.Model):
+    """A vehicle-service reminder (车务提醒) customer service calls a customer about, due on a day."""
+
+    class Kind(models.TextChoices):
+        FIRST_SERVICE = "first_service", _("First service")
+        INSURANCE = "insurance", _("Insurance renewal")
+        INSPECTION = "inspection", _("Annual inspection")
+        BIRTHDAY = "birthday", _("Birthday")
+
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="service_reminders", verbose_name=_("store")
+    )
+    customer = models.ForeignKey(
+        "leads.Customer", on_delete=models.PROTECT, related_name="service_reminders", verbose_name=_("customer")
+    )
+    order = models.ForeignKey(
+        "showroom.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("order")
+    )
+    kind = models.CharField(_("reminder"), max_length=20, choices=Kind.choices)
+    due_date = models.DateField(_("due"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    result = models.TextField(_("result"), blank=True)
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("vehicle-service reminder")
+        verbose_name_plural = _("vehicle-service reminders")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "kind", "due_date"], name="service_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.get_kind_display()} {self.due_date}"
+
+
+class Enquiry(models.Model):
+    """An enquiry or help call from a customer (信息回馈), handled by customer service or passed on."""
+
+    class Kind(models.TextChoices):
+        ENQUIRY = "enquiry", _("Enquiry")
+        HELP = "help", _("Help call")
+        SUGGESTION = "suggestion", _("Suggestion")
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="enquiries", verbose_name=_("store"))
+    customer = models.ForeignKey(
+        "leads.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enquiries",
+        verbose_name=_("customer"),
+    )
+    caller_name = models.CharField(_("caller"), max_length=60)
+    phone = models.CharField(_("phone"), max_length=24, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ENQUIRY)
+    summary = models.TextField(_("what the customer asked"))
+    passed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enquiries_passed",
+        verbose_name=_("passed to"),
+    )
+    result = models.TextField(_("result"), blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("logged at"), default=timezone.now)
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enquiry")
+        verbose_name_plural = _("enquiries")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.caller_name} {self.created_at:%Y-%m-%d}"

@@ -116,5 +116,25 @@ def register() -> None:
             "complaints-quarter", _("Quarterly feedback"), "complaints:quarter", section, "complaints.view", order=66
         )
     )
+    register_item(
+        NavItem(
+            "service-reminders",
+            _("Vehicle-service reminders"),
+            "complaints:reminders",
+            section,
+            "callbacks.reminders",
+            order=67,
+        )
+    )
+    register_item(
+        NavItem(
+            "service-enquiries",
+            _("Enquiries and help calls"),
+            "complaints:enquiries",
+            section,
+            "callbacks.reminders",
+            order=68,
+        )
+    )
     set_landing("cs_agent", "complaints:queue")
     set_landing("cs_manager", "complaints:queue")

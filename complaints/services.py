@@ -27,6 +27,8 @@ from .models import (
     ComplaintSettings,
     ComplaintStatus,
     ComplaintStep,
+    Enquiry,
+    ServiceReminder,
     SurveyAnswer,
     SurveyQuestion,
 )
@@ -732,3 +734,152 @@ def survey_questions_set(*, actor: User, store: Store, texts: list[str]) -> list
     SurveyQuestion.objects.filter(pk__in=[q.pk for q in existing.values()]).update(is_active=False)
     audit_record(actor=actor, action="survey.questions", obj=store, store=store, changes={"questions": texts})
     return kept
+
+
+# --- Vehicle-service reminders and enquiries --------------------------------------------------
+
+REMINDER_HORIZON_DAYS = 7
+INSURANCE_NOTICE_DAYS = 30  # call this long before the policy's anniversary
+INSPECTION_EVERY_YEARS = 2  # the inspection-free sticker of a new car is collected every two years
+
+
+def _anniversaries(start: dt.date, years_step: int, first: dt.date, last: dt.date) -> list[dt.date]:
+    found, years = [], years_step
+    while True:
+        day = add_months(start, 12 * years)
+        if day > last:
+            return found
+        if day >= first:
+            found.append(day)
+        years += years_step
+
+
+def reminders_create(*, today: dt.date | None = None, store: Store | None = None) -> int:
+    """Daily: the reminders due in the coming week — first service, insurance renewal (a month before
+    each delivery anniversary), annual inspection (every two years), birthdays. Idempotent by the
+    unique (customer, kind, due date)."""
+    from leads.models import Customer
+    from showroom.models import Order
+
+    today = today or timezone.localdate()
+    last = today + dt.timedelta(days=REMINDER_HORIZON_DAYS)
+    orders = Order.objects.filter(status=Order.Status.DELIVERED, delivered_at__isnull=False).select_related("store")
+    if store is not None:
+        orders = orders.filter(store=store)
+    rows = []
+    for order in orders.iterator():
+        delivered_on = timezone.localdate(order.delivered_at)
+        rules = selectors.callback_settings(order.store)
+        base = {"store_id": order.store_id, "customer_id": order.customer_id, "order_id": order.pk}
+        first_service = delivered_on + dt.timedelta(days=rules.first_service_after)
+        if today <= first_service <= last:
+            rows.append(ServiceReminder(kind=ServiceReminder.Kind.FIRST_SERVICE, due_date=first_service, **base))
+        notice = dt.timedelta(days=INSURANCE_NOTICE_DAYS)
+        for day in _anniversaries(delivered_on, 1, today + notice, last + notice):
+            rows.append(ServiceReminder(kind=ServiceReminder.Kind.INSURANCE, due_date=day - notice, **base))
+        for day in _anniversaries(delivered_on, INSPECTION_EVERY_YEARS, today, last):
+            rows.append(ServiceReminder(kind=ServiceReminder.Kind.INSPECTION, due_date=day, **base))
+    buyers = Customer.objects.filter(birthday__isnull=False, orders__status=Order.Status.DELIVERED).distinct()
+    if store is not None:
+        buyers = buyers.filter(store=store)
+    for customer in buyers.only("id", "store_id", "birthday"):
+        for year in {today.year, last.year}:
+            try:
+                day = customer.birthday.replace(year=year)
+            except ValueError:  # 29 February in a common year
+                day = dt.date(year, 2, 28)
+            if today <= day <= last:
+                rows.append(
+                    ServiceReminder(
+                        store_id=customer.store_id,
+                        customer_id=customer.pk,
+                        kind=ServiceReminder.Kind.BIRTHDAY,
+                        due_date=day,
+                    )
+                )
+    before = ServiceReminder.objects.count()
+    ServiceReminder.objects.bulk_create(rows, ignore_conflicts=True)
+    return ServiceReminder.objects.count() - before
+
+
+@transaction.atomic
+def reminder_done(*, actor: User, reminder: ServiceReminder, result: str, now: dt.datetime | None = None):
+    """Customer service called the customer about the reminder."""
+    reminder = ServiceReminder.objects.select_for_update().get(pk=reminder.pk)
+    if not actor.has_store_perm(reminder.store_id, "callbacks.reminders"):
+        raise PermissionDenied
+    if reminder.done_at is not None:
+        raise ValidationError(_("This reminder has already been done."))
+    reminder.result = _required(result, "result", _("Write down what the customer said."))
+    reminder.done_at = now or timezone.now()
+    reminder.done_by = actor
+    reminder.save(update_fields=["result", "done_at", "done_by"])
+    audit_record(actor=actor, action="reminder.done", obj=reminder, changes={"kind": reminder.kind})
+    return reminder
+
+
+@transaction.atomic
+def enquiry_log(
+    *,
+    actor: User,
+    store: Store,
+    caller_name: str,
+    summary: str,
+    kind: str = Enquiry.Kind.ENQUIRY,
+    phone: str = "",
+    customer=None,
+) -> Enquiry:
+    """Log an enquiry or help call from a customer."""
+    if not actor.has_store_perm(store, "callbacks.reminders"):
+        raise PermissionDenied
+    errors = {}
+    if not (caller_name or "").strip():
+        errors["caller_name"] = _("Who called?")
+    if not (summary or "").strip():
+        errors["summary"] = _("Write down what the customer asked.")
+    if kind not in Enquiry.Kind.values:
+        errors["kind"] = _("Choose a kind.")
+    if customer is not None and customer.store_id != store.pk:
+        errors["customer"] = _("Choose a customer of this store.")
+    if errors:
+        raise ValidationError(errors)
+    enquiry = Enquiry.objects.create(
+        store=store,
+        customer=customer,
+        caller_name=caller_name.strip(),
+        phone=(phone or "").strip(),
+        kind=kind,
+        summary=summary.strip(),
+        created_by=actor,
+    )
+    audit_record(actor=actor, action="enquiry.log", obj=enquiry, changes={"kind": kind})
+    return enquiry
+
+
+@transaction.atomic
+def enquiry_handle(*, actor: User, enquiry: Enquiry, result: str, passed_to: User | None = None) -> Enquiry:
+    """Answer the enquiry, or pass it to the right person (who is told)."""
+    enquiry = Enquiry.objects.select_for_update().select_related("store").get(pk=enquiry.pk)
+    if not actor.has_store_perm(enquiry.store_id, "callbacks.reminders"):
+        raise PermissionDenied
+    if enquiry.handled_at is not None:
+        raise ValidationError(_("This enquiry has already been handled."))
+    result = _required(result, "result", _("Write down the answer or why it is passed on."))
+    if passed_to is not None and enquiry.store_id not in passed_to.store_ids():
+        raise ValidationError({"passed_to": _("Choose a colleague of this store.")})
+    enquiry.result, enquiry.passed_to = result, passed_to
+    enquiry.handled_at, enquiry.handled_by = timezone.now(), actor
+    enquiry.save(update_fields=["result", "passed_to", "handled_at", "handled_by"])
+    audit_record(
+        actor=actor, action="enquiry.handle", obj=enquiry, changes={"passed_to": passed_to.pk if passed_to else None}
+    )
+    if passed_to is not None:
+        with override(django_settings.LANGUAGE_CODE):
+            notify(
+                recipients=[passed_to],
+                title=_("A customer enquiry was passed to you: %(caller)s") % {"caller": enquiry.caller_name},
+                body=f"{enquiry.summary}\n{result}",
+                url=reverse("complaints:enquiries"),
+                store=enquiry.store,
+            )
+    return enquiry

@@ -17,3 +17,9 @@ def escalate_complaints_all() -> dict[str, int]:
 def extend_callback_ladders_all() -> int:
     """Daily before opening: schedule the next ongoing and repeat-purchase callbacks that came due."""
     return services.callbacks_extend()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def create_service_reminders_all() -> int:
+    """Daily before opening: the vehicle-service reminders of the coming week."""
+    return services.reminders_create()

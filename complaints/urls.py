@@ -20,4 +20,8 @@ urlpatterns = [
     path("supervision/", views.SupervisionView.as_view(), name="supervision"),
     path("satisfaction/", views.SatisfactionView.as_view(), name="satisfaction"),
     path("quarterly/", views.QuarterView.as_view(), name="quarter"),
+    path("reminders/", views.RemindersView.as_view(), name="reminders"),
+    path("reminders/<int:pk>/done/", views.ReminderDoneView.as_view(), name="reminder_done"),
+    path("enquiries/", views.EnquiriesView.as_view(), name="enquiries"),
+    path("enquiries/<int:pk>/handle/", views.EnquiryHandleView.as_view(), name="enquiry_handle"),
 ]

@@ -8,6 +8,8 @@ may read in the current store, so another store's ticket is a 404. Every write g
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,10 +33,13 @@ from .forms import (
     CallbackSettingsForm,
     ComplaintForm,
     ComplaintSettingsForm,
+    EnquiryForm,
+    EnquiryHandleForm,
     PeriodForm,
+    ReminderDoneForm,
     SignForm,
 )
-from .models import Callback, Complaint, ComplaintStep
+from .models import Callback, Complaint, ComplaintStep, Enquiry, ServiceReminder
 from .navigation import SIGNING
 
 
@@ -509,3 +514,106 @@ class QuarterView(StorePermissionRequiredMixin, View):
             output.close()
             raise
         return FileResponse(output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE)
+
+
+# --- Vehicle-service reminders and enquiries --------------------------------------------------
+
+
+class RemindersView(StorePermissionRequiredMixin, TemplateView):
+    """The agent's vehicle-service reminders: open ones due in the coming week, overdue first."""
+
+    permission_required = "callbacks.reminders"
+    template_name = "complaints/reminders.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        horizon = today + dt.timedelta(days=services.REMINDER_HORIZON_DAYS)
+        ctx["reminders"] = (
+            ServiceReminder.objects.filter(store=self.request.store, done_at__isnull=True, due_date__lte=horizon)
+            .select_related("customer", "order")
+            .order_by("due_date", "id")
+        )
+        ctx["today"] = today
+        ctx["form"] = kwargs.get("form") or ReminderDoneForm()
+        ctx["failed"] = kwargs.get("failed")
+        return ctx
+
+
+class ReminderDoneView(StorePermissionRequiredMixin, View):
+    permission_required = "callbacks.reminders"
+    model = ServiceReminder
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        reminder = get_object_or_404(ServiceReminder, store=request.store, pk=pk)
+        form = ReminderDoneForm(request.POST)
+        if form.is_valid():
+            try:
+                services.reminder_done(actor=request.user, reminder=reminder, result=form.cleaned_data["result"])
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Reminder done."))
+        else:
+            messages.error(request, _("Write down what the customer said."))
+        return redirect("complaints:reminders")
+
+
+class EnquiriesView(StorePermissionRequiredMixin, View):
+    """The log of enquiries and help calls: log a new one, answer or pass on the open ones."""
+
+    permission_required = "callbacks.reminders"
+    template_name = "complaints/enquiries.html"
+
+    def context(self, form=None) -> dict:
+        store = self.request.store
+        return {
+            "form": form or EnquiryForm(),
+            "open": Enquiry.objects.filter(store=store, handled_at__isnull=True).select_related("created_by"),
+            "handled": Enquiry.objects.filter(store=store, handled_at__isnull=False).select_related(
+                "passed_to", "handled_by"
+            )[:50],
+            "handle_form": EnquiryHandleForm(colleagues=_colleagues(store)),
+        }
+
+    def get(self, request):
+        return render(request, self.template_name, self.context())
+
+    def post(self, request):
+        form = EnquiryForm(request.POST)
+        if form.is_valid():
+            try:
+                services.enquiry_log(actor=request.user, store=request.store, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Enquiry logged."))
+                return redirect("complaints:enquiries")
+        return render(request, self.template_name, self.context(form))
+
+
+def _colleagues(store):
+    from accounts.models import User
+
+    return User.objects.filter(memberships__store=store, is_active=True).distinct().order_by("full_name", "username")
+
+
+class EnquiryHandleView(StorePermissionRequiredMixin, View):
+    permission_required = "callbacks.reminders"
+    model = Enquiry
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        enquiry = get_object_or_404(Enquiry, store=request.store, pk=pk)
+        form = EnquiryHandleForm(request.POST, colleagues=_colleagues(request.store))
+        if form.is_valid():
+            try:
+                services.enquiry_handle(actor=request.user, enquiry=enquiry, **form.cleaned_data)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Enquiry handled."))
+        else:
+            messages.error(request, _("Write down the answer or why it is passed on."))
+        return redirect("complaints:enquiries")

@@ -293,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.tasks.escalate_complaints_all",
         "schedule": timedelta(seconds=env_int("COMPLAINTS_BEAT_SECONDS", 5 * 60)),
     },
+    "callbacks-service-reminders": {
+        "task": "complaints.tasks.create_service_reminders_all",
+        "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=15),
+    },
     "callbacks-extend-ladders": {
         "task": "complaints.tasks.extend_callback_ladders_all",
         "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=10),

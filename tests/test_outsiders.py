@@ -319,8 +319,29 @@ def _callback_in(store: Store):
 
     order = _order_in(store)
     return Callback.objects.create(
-        store=store, order=order, customer=order.customer, assignee=order.seller, kind="same_day", due_date=dt.date.today()
+        store=store,
+        order=order,
+        customer=order.customer,
+        assignee=order.seller,
+        kind="same_day",
+        due_date=dt.date.today(),
     )
+
+
+def _service_reminder_in(store: Store):
+    from complaints.models import ServiceReminder
+
+    order = _order_in(store)
+    return ServiceReminder.objects.create(
+        store=store, customer=order.customer, order=order, kind="insurance", due_date=dt.date.today()
+    )
+
+
+def _enquiry_in(store: Store):
+    from complaints import services as complaint_services
+
+    agent = make_member(store, "cs_agent", username=f"csq_{store.code}_{User.objects.count()}")
+    return complaint_services.enquiry_log(actor=agent, store=store, caller_name="OUTSIDER-PROBE", summary="问路")
 
 
 def _settings_of(model_label: str):
@@ -380,6 +401,8 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     "complaints.ComplaintSettings": _settings_of("complaints.ComplaintSettings"),
     "complaints.CallbackSettings": _settings_of("complaints.CallbackSettings"),
     "complaints.Callback": _callback_in,
+    "complaints.ServiceReminder": _service_reminder_in,
+    "complaints.Enquiry": _enquiry_in,
 }
 
 

@@ -983,7 +983,7 @@ def call_record(*, actor: User, task: CallTask, data: CallInput) -> Call:
         raise ValidationError(_("This call task is not on your list."), code="forbidden")
     lead = Lead.objects.select_related("customer").get(pk=task.lead_id)
     if lead.customer.do_not_disturb:
-        raise ValidationError(_("This customer asked not to be disturbed: the task is taken off the list."))
+        raise ValidationError(_("This customer asked not to be disturbed."), code="do_not_disturb")
     now = timezone.now()
     _check_call_input(store, actor, data, now)
     started_at = data.started_at or now

@@ -676,10 +676,15 @@ class CampaignDetailView(CampaignDetailMixin, TemplateView):
         campaign = self.get_campaign()
         context["campaign"] = campaign
         if campaign.status == Campaign.Status.DRAFT:
-            leads = services.campaign_leads(self.request.store, campaign.filter_params)
+            try:
+                leads = services.campaign_leads(self.request.store, campaign.filter_params)
+            except ValidationError:  # a filter the lead list no longer understands
+                leads = None
             context["preview"] = {
-                "matched": leads.count(),
-                "eligible": leads.filter(services.campaign_eligibility(self.request.store, campaign.kind)).count(),
+                "matched": leads.count() if leads is not None else 0,
+                "eligible": leads.filter(services.campaign_eligibility(self.request.store, campaign.kind)).count()
+                if leads is not None
+                else 0,
             }
         context["recent"] = campaign.messages.select_related("lead__customer").order_by("-sent_at", "-id")[:20]
         return context

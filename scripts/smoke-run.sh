@@ -70,7 +70,7 @@ say "migrate a fresh SQLite database"
 "$PY" manage.py migrate --noinput >"$log" 2>&1 || fail "migrate failed"
 if [ "${SMOKE_SEED:-0}" = 1 ]; then  # the demo data takes minutes to load on two cores: only when asked
     say "load the demo data"
-    CELERY_TASK_ALWAYS_EAGER=true "$PY" manage.py seed_demo --quiet-logins >>"$log" 2>&1 || fail "seed_demo failed"
+    CELERY_TASK_ALWAYS_EAGER=true LOG_LEVEL=WARNING "$PY" manage.py seed_demo --quiet-logins >>"$log" 2>&1 || fail "seed_demo failed"
 fi
 
 say "start run_embedded on 127.0.0.1:$port"

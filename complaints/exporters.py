@@ -43,3 +43,40 @@ class QuarterFeedbackExporter(BaseExporter):
 
     def filename(self) -> str:
         return f"{self.verbose_name}-{self.year}Q{self.quarter}.xlsx"
+
+
+class ScorecardExporter(BaseExporter):
+    """The month's SSI scorecard: who earns a reward or a penalty."""
+
+    identifier = "ssi_scorecard"
+    verbose_name = _("SSI scorecard")
+    required_permission = "ssi.view"
+    columns = [
+        Column(_("Person"), "text", 14),
+        Column(_("Role"), "text", 14),
+        Column(_("Surveys"), "int", 8),
+        Column(_("Score"), "text", 8),
+        Column(_("Zero-score items"), "int", 10),
+        Column(_("Outcome"), "text", 10),
+        Column(_("Reward or penalty"), "text", 30),
+    ]
+
+    def __init__(self, *, user, scorecard, rules):
+        super().__init__(user=user, queryset=scorecard.lines.select_related("person"))
+        self.scorecard, self.rules = scorecard, rules
+
+    def iterate_rows(self) -> Iterator[list[Any]]:
+        for line in self.queryset:
+            consequence = {"reward": self.rules.reward, "penalty": self.rules.penalty}.get(line.outcome, "")
+            yield [
+                line.person.display_name,
+                line.role,
+                line.surveys,
+                "" if line.score is None else str(line.score),
+                line.zero_items,
+                str(line.get_outcome_display()),
+                consequence,
+            ]
+
+    def filename(self) -> str:
+        return f"{self.verbose_name}-{self.scorecard.month:%Y-%m}.xlsx"

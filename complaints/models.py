@@ -480,3 +480,72 @@ class Enquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller_name} {self.created_at:%Y-%m-%d}"
+
+
+class SsiSettings(models.Model):
+    """Per-store SSI rules: the penalty threshold, the reward threshold, and what each brings."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="ssi_settings", verbose_name=_("store"))
+    penalty_below = models.PositiveSmallIntegerField(_("penalty when the month's score is below"), default=80)
+    reward_from = models.PositiveSmallIntegerField(_("reward when the month's score is at least"), default=95)
+    penalty_on_zero_item = models.BooleanField(_("a zero-score item is a penalty"), default=True)
+    reward = models.CharField(_("reward"), max_length=200, default="绩效奖励 300 元")
+    penalty = models.CharField(_("penalty"), max_length=200, default="绩效扣减 200 元，整改面谈")
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("SSI settings")
+        verbose_name_plural = _("SSI settings")
+
+    def __str__(self) -> str:
+        return str(self.store)
+
+
+class Scorecard(models.Model):
+    """A store's SSI scorecard for one month (SSI整改): who earns a reward or a penalty; the GM approves it."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="scorecards", verbose_name=_("store"))
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    built_at = models.DateTimeField(_("built at"), default=timezone.now)
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("SSI scorecard")
+        verbose_name_plural = _("SSI scorecards")
+        ordering = ["-month"]
+        constraints = [models.UniqueConstraint(fields=["store", "month"], name="scorecard_once_a_month")]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.month:%Y-%m}"
+
+
+class ScorecardLine(models.Model):
+    """One person's month on the scorecard."""
+
+    class Outcome(models.TextChoices):
+        REWARD = "reward", _("Reward")
+        PENALTY = "penalty", _("Penalty")
+        NONE = "none", _("Neither")
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="lines")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=32)
+    surveys = models.PositiveIntegerField(_("surveys"), default=0)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
+    zero_items = models.PositiveIntegerField(_("zero-score items"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.NONE)
+
+    class Meta:
+        verbose_name = _("scorecard line")
+        verbose_name_plural = _("scorecard lines")
+        ordering = ["role", "id"]
+        constraints = [models.UniqueConstraint(fields=["scorecard", "person", "role"], name="scorecard_line_once")]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard} {self.person}"

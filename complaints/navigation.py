@@ -136,5 +136,6 @@ def register() -> None:
             order=68,
         )
     )
+    register_item(NavItem("service-ssi", _("SSI scorecards"), "complaints:ssi", section, "ssi.view", order=69))
     set_landing("cs_agent", "complaints:queue")
     set_landing("cs_manager", "complaints:queue")

@@ -28,7 +28,10 @@ from .models import (
     ComplaintStatus,
     ComplaintStep,
     Enquiry,
+    Scorecard,
+    ScorecardLine,
     ServiceReminder,
+    SsiSettings,
     SurveyAnswer,
     SurveyQuestion,
 )
@@ -883,3 +886,96 @@ def enquiry_handle(*, actor: User, enquiry: Enquiry, result: str, passed_to: Use
                 store=enquiry.store,
             )
     return enquiry
+
+
+# --- SSI scorecards --------------------------------------------------------------------------
+
+# Roles scored on the store's overall satisfaction (consultants on their own buyers' surveys).
+STORE_SCORED_ROLES = ["sales_manager", "cs_manager", "cs_agent", "reception"]
+
+
+def ssi_settings(store: Store) -> SsiSettings:
+    found = SsiSettings.objects.filter(store=store).first()
+    return found if found is not None else SsiSettings(store=store)
+
+
+def _outcome(rules: SsiSettings, score, zero_items: int) -> str:
+    if score is None:
+        return ScorecardLine.Outcome.NONE
+    if score < rules.penalty_below or (zero_items and rules.penalty_on_zero_item):
+        return ScorecardLine.Outcome.PENALTY
+    if score >= rules.reward_from:
+        return ScorecardLine.Outcome.REWARD
+    return ScorecardLine.Outcome.NONE
+
+
+@transaction.atomic
+def scorecard_build(*, actor: User, store: Store, month: dt.date) -> Scorecard:
+    """(Re)build the month's scorecard from the satisfaction callbacks done that month: each
+    consultant on their own buyers, the other scored roles on the store's average. An approved
+    scorecard is final."""
+    from decimal import Decimal
+
+    from accounts.dates import day_range
+
+    if not actor.has_store_perm(store, "ssi.view"):
+        raise PermissionDenied
+    month = month.replace(day=1)
+    scorecard, _created = Scorecard.objects.select_for_update().get_or_create(store=store, month=month)
+    if scorecard.approved_at is not None:
+        raise ValidationError(_("This scorecard is approved; it cannot be rebuilt."))
+    start, end = day_range(month, add_months(month, 1) - dt.timedelta(days=1))
+    surveys = list(
+        Callback.objects.filter(
+            store=store, kind=Callback.Kind.SATISFACTION, score__isnull=False, done_at__gte=start, done_at__lt=end
+        ).select_related("order__seller")
+    )
+    zeros = dict.fromkeys((c.pk for c in surveys), 0)
+    for callback_id in SurveyAnswer.objects.filter(callback_id__in=list(zeros), score=0).values_list(
+        "callback_id", flat=True
+    ):
+        zeros[callback_id] += 1
+    rules = ssi_settings(store)
+
+    def line(person, role, mine):
+        score = Decimal(sum(c.score for c in mine) / len(mine)).quantize(Decimal("0.1")) if mine else None
+        zero_items = sum(zeros[c.pk] for c in mine)
+        return ScorecardLine(
+            scorecard=scorecard,
+            person=person,
+            role=role,
+            surveys=len(mine),
+            score=score,
+            zero_items=zero_items,
+            outcome=_outcome(rules, score, zero_items),
+        )
+
+    lines = []
+    by_seller: dict[int, list] = {}
+    for callback in surveys:
+        by_seller.setdefault(callback.order.seller_id, []).append(callback)
+    for consultant in store_users_with_role(store, "consultant"):
+        lines.append(line(consultant, "consultant", by_seller.get(consultant.pk, [])))
+    for role in STORE_SCORED_ROLES:
+        for person in store_users_with_role(store, role):
+            lines.append(line(person, role, surveys))
+    scorecard.lines.all().delete()
+    ScorecardLine.objects.bulk_create(lines)
+    scorecard.built_at = timezone.now()
+    scorecard.save(update_fields=["built_at"])
+    audit_record(actor=actor, action="ssi.build", obj=scorecard, changes={"month": month, "lines": len(lines)})
+    return scorecard
+
+
+@transaction.atomic
+def scorecard_approve(*, actor: User, scorecard: Scorecard) -> Scorecard:
+    """The GM approves the month's rewards and penalties."""
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    if not actor.has_store_perm(scorecard.store_id, "ssi.approve"):
+        raise PermissionDenied
+    if scorecard.approved_at is not None:
+        raise ValidationError(_("This scorecard is already approved."))
+    scorecard.approved_at, scorecard.approved_by = timezone.now(), actor
+    scorecard.save(update_fields=["approved_at", "approved_by"])
+    audit_record(actor=actor, action="ssi.approve", obj=scorecard)
+    return scorecard

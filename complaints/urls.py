@@ -23,5 +23,6 @@ urlpatterns = [
     path("reminders/", views.RemindersView.as_view(), name="reminders"),
     path("reminders/<int:pk>/done/", views.ReminderDoneView.as_view(), name="reminder_done"),
     path("enquiries/", views.EnquiriesView.as_view(), name="enquiries"),
+    path("ssi/", views.ScorecardView.as_view(), name="ssi"),
     path("enquiries/<int:pk>/handle/", views.EnquiryHandleView.as_view(), name="enquiry_handle"),
 ]

@@ -617,3 +617,93 @@ class EnquiryHandleView(StorePermissionRequiredMixin, View):
         else:
             messages.error(request, _("Write down the answer or why it is passed on."))
         return redirect("complaints:enquiries")
+
+
+# --- SSI scorecards --------------------------------------------------------------------------
+
+
+class ScorecardView(StorePermissionRequiredMixin, View):
+    """The month's SSI scorecard: build it (customer-service manager, GM), approve it (GM), export it."""
+
+    permission_required = "ssi.view"
+    template_name = "complaints/ssi.html"
+
+    def month(self, data) -> dt.date:
+        raw = str(data.get("month", ""))
+        try:
+            return dt.datetime.strptime(raw, "%Y-%m").date()
+        except ValueError:
+            return timezone.localdate().replace(day=1)
+
+    def get(self, request):
+        from accounts.models import Role
+
+        from .exporters import ScorecardExporter
+        from .models import Scorecard
+
+        month = self.month(request.GET)
+        scorecard = Scorecard.objects.filter(store=request.store, month=month).first()
+        role_names = {r.code: r.display_name for r in Role.objects.filter(store=None)}
+        lines = (
+            [(line, role_names.get(line.role, line.role)) for line in scorecard.lines.select_related("person")]
+            if scorecard
+            else []
+        )
+        return render(
+            request,
+            self.template_name,
+            {
+                "month": month,
+                "scorecard": scorecard,
+                "lines": lines,
+                "rules": services.ssi_settings(request.store),
+                "can_approve": "ssi.approve" in request.perms,
+                "can_export": ScorecardExporter.is_allowed(request.user, request.perms),
+            },
+        )
+
+    def post(self, request):
+        import tempfile
+
+        from django.http import FileResponse
+
+        from accounts.services import audit_record
+
+        from .exporters import XLSX_CONTENT_TYPE, ScorecardExporter, write_xlsx
+        from .models import Scorecard
+
+        month = self.month(request.POST)
+        step = request.POST.get("step", "")
+        back = f"{reverse('complaints:ssi')}?month={month:%Y-%m}"
+        try:
+            if step == "build":
+                services.scorecard_build(actor=request.user, store=request.store, month=month)
+                messages.success(request, _("Scorecard built."))
+            elif step == "approve":
+                scorecard = get_object_or_404(Scorecard, store=request.store, month=month)
+                services.scorecard_approve(actor=request.user, scorecard=scorecard)
+                messages.success(request, _("Scorecard approved."))
+            elif step == "export":
+                if not ScorecardExporter.is_allowed(request.user, request.perms):
+                    raise PermissionDenied
+                scorecard = get_object_or_404(Scorecard, store=request.store, month=month)
+                exporter = ScorecardExporter(
+                    user=request.user, scorecard=scorecard, rules=services.ssi_settings(request.store)
+                )
+                output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+                rows = write_xlsx(exporter, output)
+                audit_record(
+                    actor=request.user,
+                    action="complaints.export",
+                    store=request.store,
+                    changes={"exporter": exporter.identifier, "month": f"{month:%Y-%m}", "rows": rows},
+                )
+                output.seek(0)
+                return FileResponse(
+                    output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE
+                )
+            else:
+                messages.error(request, _("Choose what to do."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect(back)

@@ -33,7 +33,7 @@ messages: deps
 run: deps messages
 	$(PY) manage.py migrate --noinput
 	@echo "Loading the demo data (the first time takes a few minutes; later runs add nothing twice)"
-	CELERY_TASK_ALWAYS_EAGER=true LOG_LEVEL=WARNING $(PY) manage.py seed_demo --quiet-logins
+	LOG_LEVEL=WARNING $(PY) manage.py seed_demo --quiet-logins
 	$(PY) manage.py run_embedded
 
 test: dev-deps

@@ -74,3 +74,21 @@ def login(user, language: str | None = None) -> Client:
 def client_for():
     """``client_for(user)`` → a test client signed in as that user."""
     return login
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test (threads, a live server, a real worker) restores the seeded data.
+
+    Roles, permissions and sources are seeded by migrations: a transactional test's flush wipes
+    them, and a flush without serialized rollback also re-creates content types that the next
+    serialized test would load a second time. So all transactional tests roll back by
+    serialization, whatever order the workers run them in.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = kwargs.get("transaction") or "transactional_db" in fixtures or "live_server" in fixtures
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(*(marker.args if marker else ()), **kwargs))

@@ -19,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
 
     def handle(self, *args, **options):
+        # The demo's notifications and call lists are produced inline: queued, thousands of tasks
+        # would keep a fresh embedded worker busy for minutes before anything else runs.
+        from dealercrm.celery import app
+
+        app.conf.task_always_eager = True
         ctx: dict = {"stdout": self.stdout}
         for config in apps.get_app_configs():
             try:

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from . import context
 
 STORE_SESSION_KEY = "current_store_id"
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Chinese unless someone chose English: the language cookie (set by the switch) decides, not
+    the browser's Accept-Language, so a desk PC with an English system still shows Chinese."""
+
+    def process_request(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class UserLanguageMiddleware:

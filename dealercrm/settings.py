@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "accounts.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -195,6 +195,9 @@ NOTIFICATION_CHANNELS = env_list(
     ["accounts.channels.EmailChannel", "accounts.channels.WeComWebhookChannel"],
 )
 WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")
+# DCC: how customer messages (SMS, email, invitations) go out, and the telephony hook of the call screen.
+DCC_MESSAGE_BACKEND = env_str("DCC_MESSAGE_BACKEND", "dcc.messaging.LogBackend")
+DCC_TELEPHONY_BACKEND = env_str("DCC_TELEPHONY_BACKEND", "dcc.telephony.NoTelephony")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -259,3 +259,11 @@ def test_user_without_a_role_is_told_so(client, db):
     html = response.content.decode()
     assert escape(warning) in html
     assert nav_keys(response) == {"workbench"}
+
+
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen(client):
+    response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in response.content.decode()
+    client.post(reverse("accounts:set_language"), {"language": "en", "next": "/login/"})
+    response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert '<html lang="en">' in response.content.decode()

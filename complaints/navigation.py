@@ -22,11 +22,6 @@ def _callbacks_badge(request):
     return my_callbacks(request.user, request.store).count() or None
 
 
-def _may_sign(request) -> bool:
-    perms = getattr(request, "perms", frozenset())
-    return any(code in perms for code in SIGNING)
-
-
 SIGNING = (
     "complaints.register",
     "complaints.give_opinion",
@@ -47,7 +42,7 @@ def register() -> None:
             _("Complaints to sign"),
             "complaints:queue",
             section,
-            check=_may_sign,
+            "complaints.sign",
             order=60,
             badge=_queue_badge,
         )

@@ -947,25 +947,36 @@ def pool_return_overdue(*, store: Store, now: dt.datetime | None = None) -> int:
         .exclude(kind=Task.Kind.APPOINTMENT)
         .values_list("lead_id", flat=True)
     )
-    returned = 0
     notices: dict[int, int] = {}
     # Locked for the whole run: a second worker waits, then finds them in the pool (one notice per owner).
-    for lead in (
+    # Set-based in chunks: a first run over a large backlog moves tens of thousands of leads.
+    rows = list(
         Lead.objects.select_for_update(of=("self",))
         .filter(pk__in=lead_ids, in_pool_since__isnull=True, status__in=WORKING_STATUSES)
-        .select_related("owner")
         .order_by("pk")
-    ):
-        with transaction.atomic():
-            if not Lead.objects.filter(pk=lead.pk, in_pool_since__isnull=True).update(
-                in_pool_since=now, owner=None, updated_at=now
-            ):
-                continue
-            Task.objects.filter(lead=lead, status=Task.Status.OPEN).update(status=Task.Status.CANCELLED, done_at=now)
-            _event(lead, LeadEvent.Kind.POOL_RETURNED, None, lead.owner or "", _("shared pool"))
-            if lead.owner_id:
-                notices[lead.owner_id] = notices.get(lead.owner_id, 0) + 1
-            returned += 1
+        .values_list("pk", "owner_id")
+    )
+    owner_names = {u.pk: str(u)[:60] for u in User.objects.filter(pk__in={owner for _pk, owner in rows if owner})}
+    pool_label = str(_("shared pool"))
+    for start in range(0, len(rows), 2000):
+        chunk = rows[start : start + 2000]
+        ids = [pk for pk, _owner in chunk]
+        Lead.objects.filter(pk__in=ids).update(in_pool_since=now, owner=None, updated_at=now)
+        Task.objects.filter(lead_id__in=ids, status=Task.Status.OPEN).update(status=Task.Status.CANCELLED, done_at=now)
+        LeadEvent.objects.bulk_create(
+            LeadEvent(
+                store_id=store.pk,
+                lead_id=pk,
+                kind=LeadEvent.Kind.POOL_RETURNED,
+                from_value=owner_names.get(owner, ""),
+                to_value=pool_label,
+            )
+            for pk, owner in chunk
+        )
+        for _pk, owner in chunk:
+            if owner:
+                notices[owner] = notices.get(owner, 0) + 1
+    returned = len(rows)
     for owner_id, count in notices.items():
         notify(
             recipients=User.objects.filter(pk=owner_id),

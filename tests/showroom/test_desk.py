@@ -4,7 +4,6 @@ departure, corrections and reassignment, the rotation, the board's figures and i
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pytest
@@ -232,8 +231,8 @@ def test_board_partial_for_htmx_refresh(client_for, users, consultants):
     assert html.lstrip().startswith('<div id="board"') and "<html" not in html
 
 
-def test_board_stays_fast_with_200_visits_today(client_for, store, users, consultants):
-    """200 visits today (40 still in the store): a fixed number of queries, well under 50 ms."""
+def test_board_queries_stay_fixed_with_200_visits_today(client_for, store, users, consultants):
+    """200 visits today (40 still in the store): a fixed number of queries, no N+1."""
     first, second = consultants
     customers = [Customer(store=store, name=f"客户{i}", phone=f"1360000{i:04d}") for i in range(200)]
     Customer.objects.bulk_create(customers)
@@ -262,12 +261,6 @@ def test_board_stays_fast_with_200_visits_today(client_for, store, users, consul
     )
     client = client_for(users.reception)
     client.get(reverse("showroom:board"))  # warm up (session, templates)
-    timings = []
-    for _attempt in range(7):
-        began = time.perf_counter()
-        client.get(reverse("showroom:board"), HTTP_HX_REQUEST="true")
-        timings.append((time.perf_counter() - began) * 1000)
-    partial_ms = sorted(timings)[len(timings) // 2]
     with CaptureQueriesContext(connection) as partial:
         response = client.get(reverse("showroom:board"), HTTP_HX_REQUEST="true")
     assert (
@@ -277,11 +270,10 @@ def test_board_stays_fast_with_200_visits_today(client_for, store, users, consul
     with CaptureQueriesContext(connection) as full:
         response = client.get(reverse("showroom:board"))
     assert response.status_code == 200
-    print(f"board: partial {len(partial)} queries {partial_ms:.1f} ms; full page {len(full)} queries")
     # 6 for the session, the user, their grants and the store; 7 for the board itself.
     assert len(partial) <= 13, [q["sql"][:120] for q in partial.captured_queries]
     assert len(full) <= 20, [q["sql"][:120] for q in full.captured_queries]
-    assert partial_ms < 150  # ~20 ms on a quiet machine; generous for a busy CI runner
+    # Its time is measured in bench/run.py ("desk: board with 200+ visits today"), not here.
 
 
 # --- Visit register, export, cross-check ----------------------------------------------------------

@@ -226,7 +226,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "ENUM_NAME_OVERRIDES": {"WeekdayEnum": "accounts.models.OpeningHours.Weekday"},
+    "ENUM_NAME_OVERRIDES": {
+        "WeekdayEnum": "accounts.models.OpeningHours.Weekday",
+        "ComplaintStatusEnum": "complaints.models.ComplaintStatus",
+        "CallbackKindEnum": "complaints.models.Callback.Kind",
+        "HolidayKindEnum": "accounts.models.Holiday.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

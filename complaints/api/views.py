@@ -38,6 +38,7 @@ def call_service(fn, **kwargs):
 
 
 class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Complaint.objects.none()  # for the schema; get_queryset() scopes to the caller
     serializer_class = s.ComplaintSerializer
     permission_classes = [HasStorePermission]
     filterset_class = ComplaintFilterSet
@@ -105,6 +106,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 class CallbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Callbacks: a consultant sees their own, customer service every callback of its stores."""
 
+    queryset = Callback.objects.none()  # for the schema; get_queryset() scopes to the caller
     serializer_class = s.CallbackSerializer
     permission_classes = [HasStorePermission]
     filterset_class = CallbackFilterSet

@@ -16,6 +16,9 @@ class LanguageMiddleware(LocaleMiddleware):
     the browser's Accept-Language, so a desk PC with an English system still shows Chinese."""
 
     def process_request(self, request):
+        if request.path_info.startswith("/api/"):
+            # API clients (platforms, the OEM) choose with Accept-Language, as HTTP intends.
+            return super().process_request(request)
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         if language not in dict(settings.LANGUAGES):
             language = settings.LANGUAGE_CODE

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from freezegun import freeze_time
 
 from catalog.models import Brand, Series, Trim, VehicleModel
 from leads import services as lead_services
@@ -75,6 +76,7 @@ def test_manager_override_puts_a_consultant_first(store, users, consultants):
         services.rotation_move_to_front(actor=first, store=store, consultant=first)
 
 
+@freeze_time("2026-11-27 02:00:00")  # 10:00 in Shanghai: the appointment and the visit share the day
 def test_visit_on_appointment_day_marks_it_arrived(store, users, consultants):
     first, _second = consultants
     customer, lead = lead_services.customer_with_lead_create(

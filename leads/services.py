@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.dates import day_range
 from accounts.models import Store, User
-from accounts.services import audit_record, notify
+from accounts.services import audit_record, diff_fields, notify
 
 from . import signals
 from .models import (
@@ -274,7 +274,7 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
                 raise DuplicateCustomer(clash)
     if fields.get("phone2"):
         fields["phone2"] = normalize_phone(fields["phone2"])
-    changes = {k: [getattr(customer, k), v] for k, v in fields.items() if getattr(customer, k) != v}
+    changes = diff_fields(customer, fields)
     for key, value in fields.items():
         setattr(customer, key, value)
     customer.save()
@@ -361,7 +361,7 @@ def lead_update(*, actor: User, lead: Lead, **fields: Any) -> Lead:
     unknown = set(fields) - LEAD_FIELDS - {"source"}
     if unknown:
         raise TypeError(f"Unknown lead fields: {sorted(unknown)}")
-    changes = {k: [getattr(lead, k), v] for k, v in fields.items() if getattr(lead, k) != v}
+    changes = diff_fields(lead, fields)
     for key, value in fields.items():
         setattr(lead, key, value)
     lead.save()
@@ -1408,7 +1408,7 @@ def lead_settings_update(*, actor: User, store: Store, **fields: Any):
     if errors:
         raise ValidationError(errors, code="invalid")
     settings = LeadSettings.objects.select_for_update().get(pk=lead_settings(store).pk)
-    changes = {k: [getattr(settings, k), v] for k, v in fields.items() if getattr(settings, k) != v}
+    changes = diff_fields(settings, fields)
     for key, value in fields.items():
         setattr(settings, key, value)
     if changes:
@@ -1459,7 +1459,7 @@ def source_save(*, actor: User, store: Store, source: Source | None = None, **fi
         source = Source.objects.create(**fields)
         audit_record(actor=actor, action="leads.source.create", obj=source, store=store, changes=fields)
         return source
-    changes = {k: [getattr(source, k), v] for k, v in fields.items() if getattr(source, k) != v}
+    changes = diff_fields(source, fields)
     for key, value in fields.items():
         setattr(source, key, value)
     if changes:
@@ -1507,7 +1507,7 @@ def lost_reason_save(*, actor: User, store: Store, reason: LostReason | None = N
         reason = LostReason.objects.create(**fields)
         audit_record(actor=actor, action="leads.reason.create", obj=reason, store=store, changes=fields)
         return reason
-    changes = {k: [getattr(reason, k), v] for k, v in fields.items() if getattr(reason, k) != v}
+    changes = diff_fields(reason, fields)
     for key, value in fields.items():
         setattr(reason, key, value)
     if changes:

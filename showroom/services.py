@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.dates import day_range
 from accounts.models import Store, User
-from accounts.services import audit_record, notify
+from accounts.services import audit_record, diff_fields, notify
 from catalog.models import Trim
 from catalog.validators import normalize_vin, validate_vin
 from leads import services as lead_services
@@ -226,7 +226,7 @@ def visit_correct(*, actor: User, visit: Visit, **fields: Any) -> Visit:
     unknown = set(fields) - VISIT_EDITABLE
     if unknown:
         raise TypeError(f"Unknown visit fields: {sorted(unknown)}")
-    changes = {k: [getattr(visit, k), v] for k, v in fields.items() if getattr(visit, k) != v}
+    changes = diff_fields(visit, fields)
     if not changes:
         return visit
     arrived = fields.get("arrived_at", visit.arrived_at)
@@ -585,7 +585,7 @@ def demo_vehicle_save(*, actor: User, store: Store, vehicle: DemoVehicle | None 
         return vehicle
     if vehicle.store_id != store.pk:
         raise ValidationError(_("This demo car belongs to another store."), code="forbidden")
-    changes = {k: [getattr(vehicle, k), v] for k, v in fields.items() if getattr(vehicle, k) != v}
+    changes = diff_fields(vehicle, fields)
     for key, value in fields.items():
         setattr(vehicle, key, value)
     vehicle.save()
@@ -606,7 +606,7 @@ def showroom_settings_update(*, actor: User, store: Store, **fields: Any) -> Sho
     if unknown:
         raise TypeError(f"Unknown showroom settings: {sorted(unknown)}")
     settings = ShowroomSettings.objects.select_for_update().get(pk=showroom_settings(store).pk)
-    changes = {k: [getattr(settings, k), v] for k, v in fields.items() if getattr(settings, k) != v}
+    changes = diff_fields(settings, fields)
     for key, value in fields.items():
         setattr(settings, key, value)
     settings.save()

@@ -81,6 +81,24 @@ def diff_fields(instance: models.Model, data: dict[str, Any]) -> dict[str, list[
     return changes
 
 
+def update_with_audit(
+    *, actor: User | None, obj: models.Model, fields: dict[str, Any], action: str, store: Store | None = None
+) -> dict[str, list[Any]]:
+    """Set ``fields`` on ``obj``, save it, and audit what changed; returns the changes.
+
+    Changes are taken against the stored row, not the instance: a ModelForm may already have
+    written the new values into the object it was given.
+    """
+    stored = obj._meta.model._default_manager.filter(pk=obj.pk).first()
+    changes = diff_fields(stored, fields) if stored is not None else {}
+    for field, value in fields.items():
+        setattr(obj, field, value)
+    obj.save()
+    if changes:
+        audit_record(actor=actor, action=action, obj=obj, store=store, changes=changes)
+    return changes
+
+
 def notify(
     *,
     recipients: Iterable[User],
@@ -158,12 +176,7 @@ def user_create(
 @transaction.atomic
 def user_update(*, actor: User | None, user: User, store: Store | None = None, **data: Any) -> User:
     """Change a user's profile fields and per-user permissions; the change is audited (under ``store``)."""
-    changes = diff_fields(user, data)
-    for field, value in data.items():
-        setattr(user, field, value)
-    user.save()
-    if changes:
-        audit_record(actor=actor, action="user.update", obj=user, store=store, changes=changes)
+    update_with_audit(actor=actor, obj=user, fields=data, action="user.update", store=store)
     return user
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.dates import day_range
 from accounts.models import Store, User
-from accounts.services import audit_record, diff_fields, notify
+from accounts.services import audit_record, diff_fields, notify, update_with_audit
 
 from . import signals
 from .models import (
@@ -274,12 +274,7 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
                 raise DuplicateCustomer(clash)
     if fields.get("phone2"):
         fields["phone2"] = normalize_phone(fields["phone2"])
-    changes = diff_fields(customer, fields)
-    for key, value in fields.items():
-        setattr(customer, key, value)
-    customer.save()
-    if changes:
-        audit_record(actor=actor, action="customer.update", obj=customer, changes=changes)
+    update_with_audit(actor=actor, obj=customer, fields=fields, action="customer.update")
     return customer
 
 
@@ -358,15 +353,15 @@ def lead_create(
 def lead_update(*, actor: User, lead: Lead, **fields: Any) -> Lead:
     """Edit a lead's purchase details and qualification (not its status, owner or grade)."""
     _require_can_work(actor, lead)
+    if lead.status in CLOSED_STATUSES:
+        raise ValidationError(
+            _("A lead that is “%(status)s” can no longer be edited.") % {"status": lead.get_status_display()},
+            code="closed",
+        )
     unknown = set(fields) - LEAD_FIELDS - {"source"}
     if unknown:
         raise TypeError(f"Unknown lead fields: {sorted(unknown)}")
-    changes = diff_fields(lead, fields)
-    for key, value in fields.items():
-        setattr(lead, key, value)
-    lead.save()
-    if changes:
-        audit_record(actor=actor, action="lead.update", obj=lead, changes=changes)
+    update_with_audit(actor=actor, obj=lead, fields=fields, action="lead.update")
     return lead
 
 
@@ -1459,12 +1454,7 @@ def source_save(*, actor: User, store: Store, source: Source | None = None, **fi
         source = Source.objects.create(**fields)
         audit_record(actor=actor, action="leads.source.create", obj=source, store=store, changes=fields)
         return source
-    changes = diff_fields(source, fields)
-    for key, value in fields.items():
-        setattr(source, key, value)
-    if changes:
-        source.save()
-        audit_record(actor=actor, action="leads.source.update", obj=source, store=store, changes=changes)
+    update_with_audit(actor=actor, obj=source, fields=fields, action="leads.source.update", store=store)
     return source
 
 
@@ -1507,12 +1497,7 @@ def lost_reason_save(*, actor: User, store: Store, reason: LostReason | None = N
         reason = LostReason.objects.create(**fields)
         audit_record(actor=actor, action="leads.reason.create", obj=reason, store=store, changes=fields)
         return reason
-    changes = diff_fields(reason, fields)
-    for key, value in fields.items():
-        setattr(reason, key, value)
-    if changes:
-        reason.save()
-        audit_record(actor=actor, action="leads.reason.update", obj=reason, store=store, changes=changes)
+    update_with_audit(actor=actor, obj=reason, fields=fields, action="leads.reason.update", store=store)
     return reason
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.dates import day_range
 from accounts.models import Store, User
-from accounts.services import audit_record, diff_fields, notify
+from accounts.services import audit_record, diff_fields, notify, update_with_audit
 from catalog.models import Trim
 from catalog.validators import normalize_vin, validate_vin
 from leads import services as lead_services
@@ -585,12 +585,7 @@ def demo_vehicle_save(*, actor: User, store: Store, vehicle: DemoVehicle | None 
         return vehicle
     if vehicle.store_id != store.pk:
         raise ValidationError(_("This demo car belongs to another store."), code="forbidden")
-    changes = diff_fields(vehicle, fields)
-    for key, value in fields.items():
-        setattr(vehicle, key, value)
-    vehicle.save()
-    if changes:
-        audit_record(actor=actor, action="demo_vehicle.update", obj=vehicle, store=store, changes=changes)
+    update_with_audit(actor=actor, obj=vehicle, fields=fields, action="demo_vehicle.update", store=store)
     return vehicle
 
 
@@ -606,12 +601,7 @@ def showroom_settings_update(*, actor: User, store: Store, **fields: Any) -> Sho
     if unknown:
         raise TypeError(f"Unknown showroom settings: {sorted(unknown)}")
     settings = ShowroomSettings.objects.select_for_update().get(pk=showroom_settings(store).pk)
-    changes = diff_fields(settings, fields)
-    for key, value in fields.items():
-        setattr(settings, key, value)
-    settings.save()
-    if changes:
-        audit_record(actor=actor, action="showroom.settings", obj=settings, store=store, changes=changes)
+    update_with_audit(actor=actor, obj=settings, fields=fields, action="showroom.settings", store=store)
     return settings
 
 

@@ -114,3 +114,17 @@ def test_store_scoped_reading(store, other_store, users, other_users):
     visible = set(AuditLog.objects.visible_to(users.admin, "accounts.view_audit_log"))
     assert mine in visible and theirs not in visible
     assert not AuditLog.objects.visible_to(users.consultant, "accounts.view_audit_log").exists()
+
+
+def test_update_with_audit_sees_changes_a_form_already_wrote_into_the_object(users):
+    from accounts.services import update_with_audit
+
+    user = users.consultant
+    before = user.full_name
+    user.full_name = "新名字"  # as a ModelForm does before the service runs
+    changes = update_with_audit(actor=users.admin, obj=user, fields={"full_name": "新名字"}, action="user.update")
+    assert changes == {"full_name": [before, "新名字"]}
+    user.refresh_from_db()
+    assert user.full_name == "新名字"
+    entry = AuditLog.objects.get(action="user.update")
+    assert entry.changes["full_name"][1] == "新名字" and entry.changes["full_name"][0] != "新名字"

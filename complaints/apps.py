@@ -7,9 +7,11 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Customer service")
 
     def ready(self) -> None:
+        from leads.selectors import register_task_provider
         from showroom.signals import order_delivered
 
-        from . import navigation, receivers
+        from . import navigation, receivers, selectors
 
         navigation.register()
+        register_task_provider(selectors.callback_tasks)
         order_delivered.connect(receivers.schedule_callbacks, dispatch_uid="complaints.schedule_callbacks")

@@ -124,6 +124,34 @@ def my_callbacks(user: User, store: Store, today: dt.date | None = None) -> Quer
     )
 
 
+CALLBACK_TASKS_LIMIT = 100
+
+
+def callback_tasks(user: User, store: Store, day: dt.date) -> list:
+    """The consultant's open callbacks due on or before ``day``, as rows of their "My tasks" page
+    (registered with ``leads.selectors.register_task_provider``); one query."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from leads.selectors import ProvidedTask
+
+    if not user.has_store_perm(store, "callbacks.work"):
+        return []
+    return [
+        ProvidedTask(
+            key=f"callback-{callback.pk}",
+            kind="callback",
+            label=_("Callback"),
+            title=f"{callback.get_kind_display()} · {callback.order.number}",
+            customer=callback.customer.name,
+            due=callback.due_date,
+            url=reverse("complaints:callback", args=[callback.pk]),
+            overdue=callback.due_date < day,
+        )
+        for callback in my_callbacks(user, store, day)[:CALLBACK_TASKS_LIMIT]
+    ]
+
+
 def callback_state(callback: Callback, today: dt.date) -> str:
     """on_time, late (done after its day), missed (not done, its day gone), due (today) or upcoming."""
     if callback.done_at is not None:

@@ -7,12 +7,15 @@ from accounts.navigation import register as register_item
 
 
 def _task_badge(request):
-    from .selectors import task_counts
+    from django.utils import timezone
+
+    from .selectors import provided_tasks, task_counts
 
     if request.store is None:
         return None
     counts = task_counts(request.user, request.store)
     due = (counts.get("today") or 0) + (counts.get("overdue") or 0)
+    due += len(provided_tasks(request.user, request.store, timezone.localdate()))
     return due or None
 
 

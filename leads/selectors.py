@@ -131,6 +131,43 @@ def unread_comments_for(user: User) -> QuerySet[FollowUpComment]:
     )
 
 
+# --- Tasks higher apps add to "My tasks" ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProvidedTask:
+    """A task a higher app puts on the user's "My tasks" page (a post-sale callback, for one)."""
+
+    key: str  # unique on the page, e.g. "callback-12"
+    kind: str  # a code for tests and styling, e.g. "callback"
+    label: str  # the translated kind, shown as a badge
+    title: str
+    customer: str
+    due: dt.date
+    url: str
+    overdue: bool
+
+
+TaskProvider = Callable[[User, Store, dt.date], list[ProvidedTask]]
+_task_providers: list[TaskProvider] = []
+
+
+def register_task_provider(provider: TaskProvider) -> None:
+    """Higher apps (customer service: the consultant's callbacks) add their open work due on or
+    before ``day`` to "My tasks" this way; a provider should answer in one query."""
+    if provider not in _task_providers:
+        _task_providers.append(provider)
+
+
+def provided_tasks(user: User, store: Store, day: dt.date) -> list[ProvidedTask]:
+    """Every registered provider's tasks for ``user`` in ``store`` due on or before ``day``, oldest first."""
+    rows: list[ProvidedTask] = []
+    for provider in _task_providers:
+        rows.extend(provider(user, store, day))
+    rows.sort(key=lambda row: (row.due, row.key))
+    return rows
+
+
 # --- Suggested duplicates --------------------------------------------------------------------
 
 

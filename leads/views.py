@@ -64,6 +64,7 @@ from .selectors import (
     display_phone,
     lead_actions,
     lead_settings,
+    provided_tasks,
     task_counts,
     tasks_for,
     unread_comments_for,
@@ -753,7 +754,13 @@ class MyTasksView(LeadsPageMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
         counts = task_counts(self.request.user, self.request.store)
+        # Work other apps add (the consultant's callbacks): due today or overdue, never upcoming.
+        provided = provided_tasks(self.request.user, self.request.store, today)
+        provided_overdue = sum(1 for row in provided if row.overdue)
+        counts["today"] = (counts.get("today") or 0) + len(provided) - provided_overdue
+        counts["overdue"] = (counts.get("overdue") or 0) + provided_overdue
         ctx["counts"] = counts
         ctx["when"] = self.when
         ctx["tabs"] = [
@@ -762,7 +769,17 @@ class MyTasksView(LeadsPageMixin, ListView):
             ("upcoming", _("Upcoming"), counts.get("upcoming") or 0),
             ("", _("All"), sum(v or 0 for v in counts.values())),
         ]
-        ctx["today"] = timezone.localdate()
+        page = ctx.get("page_obj")
+        if page is not None and page.number > 1:
+            provided = []
+        elif self.when == "today":
+            provided = [row for row in provided if not row.overdue]
+        elif self.when == "overdue":
+            provided = [row for row in provided if row.overdue]
+        elif self.when:
+            provided = []
+        ctx["provided_tasks"] = provided
+        ctx["today"] = today
         ctx.update(comments_context(self.request))
         return ctx
 

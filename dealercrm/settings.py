@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "showroom",
     "dcc",
     "complaints",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -309,7 +310,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.tasks.extend_callback_ladders_all",
         "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=10),
     },
+    # Reports: expired exports are deleted at night.
+    "reports-purge-exports": {
+        "task": "reports.tasks.purge_exports",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
+
+# --- Reports ----------------------------------------------------------------------------------
+# Exports with more rows than this run in the background and are downloaded from "My exports".
+REPORT_EXPORT_BACKGROUND_ROWS = env_int("REPORT_EXPORT_BACKGROUND_ROWS", 20000)
+REPORT_EXPORT_EXPIRY_HOURS = env_int("REPORT_EXPORT_EXPIRY_HOURS", 72)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("dcc/", include("dcc.urls")),
     path("showroom/", include("showroom.urls")),
     path("service/", include("complaints.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

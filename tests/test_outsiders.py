@@ -89,10 +89,10 @@ ROUTE_PARAMS: dict[str, dict[str, str]] = {}
 
 # Parameter values for anonymous requests and for parameters that do not name the object.
 # Anything else gets the first of SAMPLE_VALUES that its regex accepts.
-PARAM_SAMPLES = {"format": "json", "pk": "1", "id": "1"}
+PARAM_SAMPLES = {"format": "json", "pk": "1", "id": "1", "identifier": "daily_work"}
 SAMPLE_VALUES = ["1", "sample", "json", ".json", "2025-01-01", "2025", "00000000-0000-4000-8000-000000000001", "a/b"]
 # Parameters that never name an object.
-NON_OBJECT_PARAMS = {"format"}
+NON_OBJECT_PARAMS = {"format", "identifier"}  # identifier: a report, not a row
 
 
 # --- Objects of store A, one per store-scoped model -----------------------------------------
@@ -344,6 +344,27 @@ def _enquiry_in(store: Store):
     return complaint_services.enquiry_log(actor=agent, store=store, caller_name="OUTSIDER-PROBE", summary="问路")
 
 
+def _export_job_in(store: Store):
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from reports.models import ExportJob
+
+    owner = make_member(store, "sales_manager", username=f"exp_{store.code}_{User.objects.count()}", can_export=True)
+    job = ExportJob(
+        store=store,
+        user=owner,
+        report="daily_work",
+        status=ExportJob.Status.DONE,
+        description="OUTSIDER-PROBE",
+        filename="probe.xlsx",
+        expires_at=timezone.now() + dt.timedelta(days=1),
+    )
+    job.file.save("probe.xlsx", ContentFile(b"PK"), save=False)
+    job.save()
+    return job
+
+
 def _settings_of(model_label: str):
     def make(store: Store):
         return apps.get_model(model_label).objects.get_or_create(store=store)[0]
@@ -403,6 +424,8 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     "complaints.Callback": _callback_in,
     "complaints.ServiceReminder": _service_reminder_in,
     "complaints.Enquiry": _enquiry_in,
+    # reports
+    "reports.ExportJob": _export_job_in,
 }
 
 

@@ -1,0 +1,179 @@
+"""The metric definitions of DESIGN.md, once, as querysets narrowed by a ``ReportQuery``.
+
+Every report and the dashboard count through these functions, so "leads captured" or "orders"
+means the same everywhere: merged leads are not captured (their survivor is), cancelled orders are
+not orders, invalid leads are kept apart from lost ones, days are Beijing days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from leads.models import Appointment, FollowUp, Lead, LeadStatus, LostReason, LostRequest, Task
+from showroom.models import Order, TestDrive, Visit
+
+from .query import ReportQuery
+
+
+def captured_leads(q: ReportQuery) -> QuerySet[Lead]:
+    """Leads captured (集客量): leads created in the period, merged duplicates excluded."""
+    return (
+        Lead.objects.filter(q.between("created_at"), q.people("store_id", "owner_id"), q.sources("source_id"))
+        .filter(q.series("series_id"))
+        .exclude(status=LeadStatus.MERGED)
+    )
+
+
+def orders(q: ReportQuery) -> QuerySet[Order]:
+    """Orders placed (confirmed) in the period and not cancelled."""
+    return (
+        Order.objects.filter(q.between("confirmed_at"), q.people("store_id", "seller_id"), q.sources("lead__source_id"))
+        .filter(q.series("trim__model__series_id"))
+        .exclude(status=Order.Status.CANCELLED)
+    )
+
+
+def deliveries(q: ReportQuery) -> QuerySet[Order]:
+    return Order.objects.filter(
+        q.between("delivered_at"),
+        q.people("store_id", "seller_id"),
+        q.sources("lead__source_id"),
+        status=Order.Status.DELIVERED,
+    ).filter(q.series("trim__model__series_id"))
+
+
+def visits(q: ReportQuery) -> QuerySet[Visit]:
+    """Showroom visits (parties) that arrived in the period."""
+    return Visit.objects.filter(
+        q.between("arrived_at"), q.people("store_id", "consultant_id"), q.sources("source_id")
+    ).filter(q.series("series_id"))
+
+
+def first_visit_deal_exists() -> Exists:
+    return Exists(
+        Order.objects.filter(lead_id=OuterRef("lead_id"), is_first_visit_deal=True).exclude(
+            status=Order.Status.CANCELLED
+        )
+    )
+
+
+def first_visits_no_deal(q: ReportQuery) -> QuerySet[Visit]:
+    """首洽未成交批次: first visits in the period with no order on that day."""
+    return visits(q).filter(is_first_visit=True).exclude(first_visit_deal_exists())
+
+
+def follow_ups(q: ReportQuery) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(
+        q.between("created_at"), q.people("store_id", "author_id"), q.sources("lead__source_id")
+    ).filter(q.series("lead__series_id"))
+
+
+def invitations(q: ReportQuery) -> QuerySet[Appointment]:
+    """Invitations made (appointments created) in the period, by who made them."""
+    return Appointment.objects.filter(
+        q.between("created_at"), q.people("store_id", "created_by_id"), q.sources("lead__source_id")
+    ).filter(q.series("lead__series_id"))
+
+
+def appointments_due(q: ReportQuery) -> QuerySet[Appointment]:
+    """Appointments scheduled in the period (cancelled ones were called off, not missed)."""
+    return (
+        Appointment.objects.filter(
+            q.between("scheduled_at"), q.people("store_id", "created_by_id"), q.sources("lead__source_id")
+        )
+        .filter(q.series("lead__series_id"))
+        .exclude(status=Appointment.Status.CANCELLED)
+    )
+
+
+def arrived_on_the_day(appointments: QuerySet[Appointment]) -> int:
+    """Of ``appointments``, those whose customer visited the store on the appointment day."""
+    rows = list(appointments.values_list("pk", "lead__customer_id", "scheduled_at", "status", "store_id"))
+    if not rows:
+        return 0
+    first = min(timezone.localtime(r[2]).date() for r in rows)
+    last = max(timezone.localtime(r[2]).date() for r in rows)
+    from accounts.dates import day_range
+
+    start, end = day_range(first, last)
+    days: dict[int, set[dt.date]] = defaultdict(set)
+    for customer_id, arrived_at in Visit.objects.filter(
+        store_id__in={r[4] for r in rows},
+        customer_id__in={r[1] for r in rows},
+        arrived_at__gte=start,
+        arrived_at__lt=end,
+    ).values_list("customer_id", "arrived_at"):
+        days[customer_id].add(timezone.localtime(arrived_at).date())
+    return sum(
+        1
+        for _pk, customer_id, scheduled_at, status, _store in rows
+        if status == Appointment.Status.ARRIVED or timezone.localtime(scheduled_at).date() in days[customer_id]
+    )
+
+
+def test_drives(q: ReportQuery) -> QuerySet[TestDrive]:
+    return TestDrive.objects.filter(
+        q.between("started_at"), q.people("store_id", "consultant_id"), q.sources("lead__source_id")
+    ).filter(q.series("lead__series_id"))
+
+
+def closed_requests(q: ReportQuery, kind: str) -> QuerySet[LostRequest]:
+    """Lost (or invalid) requests approved in the period, counted for the consultant who asked."""
+    return LostRequest.objects.filter(
+        q.between("decided_at"),
+        q.people("store_id", "requested_by_id"),
+        q.sources("lead__source_id"),
+        kind=kind,
+        status=LostRequest.Status.APPROVED,
+    ).filter(q.series("lead__series_id"))
+
+
+def lost(q: ReportQuery) -> QuerySet[LostRequest]:
+    return closed_requests(q, LostReason.Kind.LOST)
+
+
+def invalid(q: ReportQuery) -> QuerySet[LostRequest]:
+    return closed_requests(q, LostReason.Kind.INVALID)
+
+
+def tasks_due(q: ReportQuery) -> QuerySet[Task]:
+    """Follow-up tasks due in the period and not cancelled."""
+    return Task.objects.filter(
+        q.people("store_id", "assignee_id"), due_date__gte=q.first, due_date__lte=q.last
+    ).exclude(status=Task.Status.CANCELLED)
+
+
+def tasks_on_time(q: ReportQuery) -> QuerySet[Task]:
+    """Of the tasks due, those done by the end of their due day (Beijing time)."""
+    from django.db.models import F
+
+    return (
+        tasks_due(q).filter(status=Task.Status.DONE, done_at__isnull=False).filter(Q(done_at__date__lte=F("due_date")))
+    )
+
+
+def by_day_and_person(queryset: QuerySet, date_field: str, person_field: str) -> Counter:
+    """Counts per (Beijing day, person id)."""
+    counts: Counter = Counter()
+    rows = (
+        queryset.annotate(_day=TruncDate(date_field))
+        .values("_day", person_field)
+        .annotate(n=Count("pk"))
+        .values_list("_day", person_field, "n")
+        .order_by()
+    )
+    for day, person, n in rows:
+        counts[(day, person)] += n
+    return counts
+
+
+def by_value(queryset: QuerySet, field: str) -> Counter:
+    counts: Counter = Counter()
+    for value, n in queryset.values(field).annotate(n=Count("pk")).values_list(field, "n").order_by():
+        counts[value] += n
+    return counts

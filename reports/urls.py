@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.ReportIndexView.as_view(), name="index"),
+    path("exports/", views.ExportListView.as_view(), name="exports"),
+    path("exports/<int:pk>/download/", views.ExportDownloadView.as_view(), name="export_download"),
+    path("r/<slug:identifier>/", views.ReportView.as_view(), name="report"),
+    path("r/<slug:identifier>/print/", views.ReportPrintView.as_view(), name="print"),
+    path("r/<slug:identifier>/export/", views.ReportExportView.as_view(), name="export"),
+]

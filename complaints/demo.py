@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 
 from django.db import transaction
 from django.utils import timezone
@@ -81,8 +82,17 @@ def seed(ctx: dict) -> None:
 def _seed_store(store: Store, staff: dict, rng: random.Random) -> dict[str, int]:
     now = timezone.now()
     today = timezone.localdate()
-    orders = list(Order.objects.filter(store=store, status=Order.Status.DELIVERED).select_related("seller", "customer"))
+    orders = list(
+        Order.objects.filter(store=store, status=Order.Status.DELIVERED).select_related(
+            "seller", "customer", "trim__model"
+        )
+    )
     stats = {"callbacks": 0, "recorded": 0, "complaints": 0}
+    # The store's best-selling model has a shorter first service (首保) than the store default.
+    models = Counter(order.trim.model for order in orders)
+    if models:
+        top = models.most_common(1)[0][0]
+        services.first_service_intervals_set(actor=staff["gm"], store=store, intervals={top: 60})
     for order in orders:
         stats["callbacks"] += services.callbacks_schedule(order=order)
     questions = services.survey_questions_ensure(store)

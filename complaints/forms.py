@@ -212,6 +212,50 @@ class CallbackSettingsForm(forms.Form):
         style_fields(self)
 
 
+class FirstServiceIntervalForm(forms.Form):
+    """One row of the store's first-service table: a catalog model and its interval."""
+
+    vehicle_model = forms.ModelChoiceField(queryset=None, label=_("Model"))
+    days = forms.IntegerField(label=_("First service after (days)"), min_value=1, max_value=730)
+
+    def __init__(self, *args, **kwargs):
+        from catalog.models import VehicleModel
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["vehicle_model"]
+        field.queryset = VehicleModel.objects.select_related("series__brand")
+        field.label_from_instance = lambda m: f"{m.series.brand.name} {m.series.name} {m}"
+        style_fields(self)
+
+
+class BaseFirstServiceIntervalFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            model = form.cleaned_data.get("vehicle_model")
+            if model is None or self._should_delete_form(form):
+                continue
+            if model.pk in seen:
+                raise forms.ValidationError(_("A model is listed twice."))
+            seen.add(model.pk)
+
+    def intervals(self) -> dict:
+        """{catalog model: days} of the rows kept (filled in and not marked for deletion)."""
+        return {
+            form.cleaned_data["vehicle_model"]: form.cleaned_data["days"]
+            for form in self.forms
+            if form.cleaned_data.get("vehicle_model") is not None and not self._should_delete_form(form)
+        }
+
+
+FirstServiceIntervalFormSet = forms.formset_factory(
+    FirstServiceIntervalForm, formset=BaseFirstServiceIntervalFormSet, extra=2, can_delete=True, max_num=500
+)
+
+
 class EnquiryForm(forms.Form):
     caller_name = forms.CharField(label=_("Caller"), max_length=60)
     phone = forms.CharField(label=_("Phone"), max_length=24, required=False)

@@ -292,6 +292,34 @@ class CallbackSettings(models.Model):
         return str(self.store)
 
 
+class FirstServiceInterval(models.Model):
+    """A store's first-service interval (首保) for one catalog model, overriding the store default
+    (``CallbackSettings.first_service_after``) for the ladder's first-service callback and the
+    first-service reminder."""
+
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="first_service_intervals", verbose_name=_("store")
+    )
+    vehicle_model = models.ForeignKey(
+        "catalog.VehicleModel", on_delete=models.CASCADE, related_name="+", verbose_name=_("model")
+    )
+    days = models.PositiveSmallIntegerField(_("first service after (days)"))
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("first-service interval")
+        verbose_name_plural = _("first-service intervals")
+        ordering = ["vehicle_model__series__name", "vehicle_model__name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "vehicle_model"], name="first_service_interval_once"),
+            models.CheckConstraint(condition=models.Q(days__gte=1, days__lte=730), name="first_service_interval_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle_model}: {self.days}"
+
+
 class Callback(models.Model):
     """One post-sale callback to a buyer (回访), due on a day: the consultant's ladder, or customer
     service's satisfaction callback."""

@@ -11,7 +11,14 @@ from django.utils import timezone
 from accounts.models import Store, User
 from accounts.selectors import store_users_with_role
 
-from .models import Callback, CallbackSettings, Complaint, ComplaintSettings, ComplaintStatus
+from .models import (
+    Callback,
+    CallbackSettings,
+    Complaint,
+    ComplaintSettings,
+    ComplaintStatus,
+    FirstServiceInterval,
+)
 
 # Which permission signs a ticket in each state (the consultant only the ones dispatched to them).
 SIGNER_PERMISSION = {
@@ -111,6 +118,28 @@ def callback_settings(store: Store) -> CallbackSettings:
     """The store's callback intervals (the defaults, unsaved, until someone saves them)."""
     found = CallbackSettings.objects.filter(store=store).first()
     return found if found is not None else CallbackSettings(store=store)
+
+
+def first_service_after(order, rules: CallbackSettings | None = None) -> int:
+    """Days from delivery to the first service (首保) of ``order``'s car: its catalog model's interval
+    in the store when one is set, else the store default."""
+    days = (
+        FirstServiceInterval.objects.filter(store_id=order.store_id, vehicle_model__trims=order.trim_id)
+        .values_list("days", flat=True)
+        .first()
+    )
+    if days is not None:
+        return days
+    return (rules or callback_settings(order.store)).first_service_after
+
+
+def first_service_overrides(store: Store | None = None) -> dict[tuple[int, int], int]:
+    """Every (store id, catalog model id) → first-service days override, for jobs that go through
+    many orders at once."""
+    qs = FirstServiceInterval.objects.all()
+    if store is not None:
+        qs = qs.filter(store=store)
+    return {(s, m): days for s, m, days in qs.values_list("store_id", "vehicle_model_id", "days")}
 
 
 def my_callbacks(user: User, store: Store, today: dt.date | None = None) -> QuerySet[Callback]:

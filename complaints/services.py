@@ -28,6 +28,7 @@ from .models import (
     ComplaintStatus,
     ComplaintStep,
     Enquiry,
+    FirstServiceInterval,
     Scorecard,
     ScorecardLine,
     ServiceReminder,
@@ -518,16 +519,21 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def ladder_dates(delivered_on: dt.date, rules: CallbackSettings) -> list[tuple[str, dt.date]]:
-    """The first due date of each rung, and customer service's satisfaction callback."""
+def ladder_dates(
+    delivered_on: dt.date, rules: CallbackSettings, first_service_after: int | None = None
+) -> list[tuple[str, dt.date]]:
+    """The first due date of each rung, and customer service's satisfaction callback. The first
+    service comes ``first_service_after`` days on (the car model's interval), else the store's."""
     day = dt.timedelta(days=1)
+    if first_service_after is None:
+        first_service_after = rules.first_service_after
     return [
         (Callback.Kind.SAME_DAY, delivered_on),
         (Callback.Kind.DAY_3, delivered_on + rules.day_3 * day),
         (Callback.Kind.DAY_7, delivered_on + rules.day_7 * day),
         (Callback.Kind.DAY_15, delivered_on + rules.day_15 * day),
         (Callback.Kind.ONGOING, delivered_on + rules.ongoing_every * day),
-        (Callback.Kind.FIRST_SERVICE, delivered_on + rules.first_service_after * day),
+        (Callback.Kind.FIRST_SERVICE, delivered_on + first_service_after * day),
         (Callback.Kind.REPEAT_PURCHASE, add_months(delivered_on, rules.repeat_purchase_every_months)),
         (Callback.Kind.SATISFACTION, delivered_on + rules.satisfaction_within * day),
     ]
@@ -537,11 +543,13 @@ def ladder_dates(delivered_on: dt.date, rules: CallbackSettings) -> list[tuple[s
 def callbacks_schedule(*, order, actor: User | None = None) -> int:
     """A delivery schedules the buyer's callbacks: the consultant's ladder and customer service's
     satisfaction callback. Dates count from the delivery day in the store's time zone. Running it
-    twice creates nothing twice (unique on order, kind and due date); returns how many were created."""
+    twice creates nothing twice (unique on order, kind and due date; a rung already scheduled is left
+    as it is, even if the store's intervals changed since); returns how many were created."""
     if order.delivered_at is None:
         return 0
     rules = selectors.callback_settings(order.store)
     delivered_on = timezone.localdate(order.delivered_at)
+    scheduled = set(Callback.objects.filter(order=order).values_list("kind", flat=True))
     rows = [
         Callback(
             store=order.store,
@@ -551,8 +559,11 @@ def callbacks_schedule(*, order, actor: User | None = None) -> int:
             due_date=due,
             assignee=None if kind == Callback.Kind.SATISFACTION else order.seller,
         )
-        for kind, due in ladder_dates(delivered_on, rules)
+        for kind, due in ladder_dates(delivered_on, rules, selectors.first_service_after(order, rules))
+        if kind not in scheduled
     ]
+    if not rows:
+        return 0
     before = Callback.objects.filter(order=order).count()
     Callback.objects.bulk_create(rows, ignore_conflicts=True)
     created = Callback.objects.filter(order=order).count() - before
@@ -717,6 +728,39 @@ def callback_settings_save(*, actor: User, store: Store, **intervals: int) -> Ca
 
 
 @transaction.atomic
+def first_service_intervals_set(*, actor: User, store: Store, intervals: dict) -> list[FirstServiceInterval]:
+    """Make ``intervals`` ({catalog model: days}) the store's first-service table (首保 per model);
+    models left out go back to the store default. Callbacks already scheduled keep their dates."""
+    if not actor.has_store_perm(store, "complaints.manage_settings"):
+        raise PermissionDenied
+    if any(not 1 <= int(days) <= 730 for days in intervals.values()):
+        raise ValidationError({"first_service_intervals": _("Between 1 and 730.")})
+    existing = {
+        row.vehicle_model_id: row
+        for row in FirstServiceInterval.objects.select_for_update().filter(store=store).select_related("vehicle_model")
+    }
+    changes: dict[str, list] = {}
+    kept = []
+    for vehicle_model, days in intervals.items():
+        days = int(days)
+        row = existing.pop(vehicle_model.pk, None)
+        if row is None:
+            row = FirstServiceInterval.objects.create(store=store, vehicle_model=vehicle_model, days=days)
+            changes[str(vehicle_model)] = [None, days]
+        elif row.days != days:
+            changes[str(vehicle_model)] = [row.days, days]
+            row.days = days
+            row.save(update_fields=["days"])
+        kept.append(row)
+    for row in existing.values():
+        changes[str(row.vehicle_model)] = [row.days, None]
+    FirstServiceInterval.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+    if changes:
+        audit_record(actor=actor, action="callback.first_service", obj=store, store=store, changes=changes)
+    return kept
+
+
+@transaction.atomic
 def survey_questions_set(*, actor: User, store: Store, texts: list[str]) -> list[SurveyQuestion]:
     """Make ``texts`` the store's survey, in that order. Questions no longer asked are kept (past
     answers refer to them) but retired; a retired question asked again comes back."""
@@ -766,15 +810,22 @@ def reminders_create(*, today: dt.date | None = None, store: Store | None = None
 
     today = today or timezone.localdate()
     last = today + dt.timedelta(days=REMINDER_HORIZON_DAYS)
-    orders = Order.objects.filter(status=Order.Status.DELIVERED, delivered_at__isnull=False).select_related("store")
+    orders = Order.objects.filter(status=Order.Status.DELIVERED, delivered_at__isnull=False).select_related(
+        "store", "trim"
+    )
     if store is not None:
         orders = orders.filter(store=store)
+    overrides = selectors.first_service_overrides(store)
+    store_rules: dict[int, CallbackSettings] = {}
     rows = []
     for order in orders.iterator():
         delivered_on = timezone.localdate(order.delivered_at)
-        rules = selectors.callback_settings(order.store)
+        rules = store_rules.get(order.store_id)
+        if rules is None:
+            rules = store_rules[order.store_id] = selectors.callback_settings(order.store)
         base = {"store_id": order.store_id, "customer_id": order.customer_id, "order_id": order.pk}
-        first_service = delivered_on + dt.timedelta(days=rules.first_service_after)
+        days = overrides.get((order.store_id, order.trim.model_id), rules.first_service_after)
+        first_service = delivered_on + dt.timedelta(days=days)
         if today <= first_service <= last:
             rows.append(ServiceReminder(kind=ServiceReminder.Kind.FIRST_SERVICE, due_date=first_service, **base))
         notice = dt.timedelta(days=INSURANCE_NOTICE_DAYS)

@@ -35,11 +35,12 @@ from .forms import (
     ComplaintSettingsForm,
     EnquiryForm,
     EnquiryHandleForm,
+    FirstServiceIntervalFormSet,
     PeriodForm,
     ReminderDoneForm,
     SignForm,
 )
-from .models import Callback, Complaint, ComplaintStep, Enquiry, ServiceReminder
+from .models import Callback, Complaint, ComplaintStep, Enquiry, FirstServiceInterval, ServiceReminder
 from .navigation import SIGNING
 
 
@@ -425,15 +426,26 @@ class CallbackSettingsView(StorePermissionRequiredMixin, View):
     permission_required = "complaints.manage_settings"
     template_name = "complaints/callback_settings.html"
 
+    def intervals(self, data=None):
+        """The store's first-service table (首保 per model) as a formset, two empty rows to add to it."""
+        initial = [
+            {"vehicle_model": row.vehicle_model_id, "days": row.days}
+            for row in FirstServiceInterval.objects.filter(store=self.request.store)
+        ]
+        return FirstServiceIntervalFormSet(data, prefix="first_service", initial=initial)
+
     def get(self, request):
         rules = selectors.callback_settings(request.store)
         initial = {field: getattr(rules, field) for field in services.INTERVAL_FIELDS}
         initial["questions"] = "\n".join(q.text for q in request.store.survey_questions.filter(is_active=True))
-        return render(request, self.template_name, {"form": CallbackSettingsForm(initial=initial)})
+        return render(
+            request, self.template_name, {"form": CallbackSettingsForm(initial=initial), "intervals": self.intervals()}
+        )
 
     def post(self, request):
         form = CallbackSettingsForm(request.POST)
-        if form.is_valid():
+        intervals = self.intervals(request.POST)
+        if form.is_valid() and intervals.is_valid():
             data = form.cleaned_data
             try:
                 with transaction.atomic():
@@ -443,12 +455,15 @@ class CallbackSettingsView(StorePermissionRequiredMixin, View):
                     services.survey_questions_set(
                         actor=request.user, store=request.store, texts=data["questions"].splitlines()
                     )
+                    services.first_service_intervals_set(
+                        actor=request.user, store=request.store, intervals=intervals.intervals()
+                    )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("complaints:callback_settings")
-        return render(request, self.template_name, {"form": form})
+        return render(request, self.template_name, {"form": form, "intervals": intervals})
 
 
 class QuarterView(StorePermissionRequiredMixin, View):

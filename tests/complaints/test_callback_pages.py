@@ -109,6 +109,8 @@ def test_callback_settings_and_survey(client_for, store, users, trim, django_cap
         "repeat_purchase_every_months": "24",
         "satisfaction_within": "2",
         "questions": "",
+        "first_service-TOTAL_FORMS": "0",
+        "first_service-INITIAL_FORMS": "0",
     }
     response = manager.post(url, data)
     assert response.status_code == 200 and 'id="error-questions"' in response.content.decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from complaints import demo
-from complaints.models import Callback, Complaint, ComplaintStatus
+from complaints.models import Callback, Complaint, ComplaintStatus, FirstServiceInterval
 from showroom import demo as showroom_demo
 from showroom.models import Order
 from tests.factories import make_member
@@ -26,6 +26,7 @@ def test_demo_seed_is_realistic_and_idempotent(store, users, trim):
     assert complaints.filter(status=ComplaintStatus.ARCHIVED).exists()
     assert complaints.filter(media_or_legal=True).exists()
     assert complaints.filter(breached=True).exists()
+    assert FirstServiceInterval.objects.filter(store=store, days=60).count() == 1
     counts = (callbacks.count(), complaints.count())
     demo.seed({"stores": [store]})
     assert (Callback.objects.filter(store=store).count(), Complaint.objects.filter(store=store).count()) == counts

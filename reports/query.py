@@ -2,7 +2,8 @@
 
 A ``ReportQuery`` also carries whose figures the asking user may see in each store (the same rule
 as the lead lists: the whole store with ``leads.view_all`` or ``reports.view_store``, the team's with
-``leads.view_team``, otherwise one's own), so every report scopes through one method.
+``leads.view_team``, otherwise one's own), so every report scopes through one method. A query with
+``whole_store=True`` (the report center's files, built for nobody in particular) sees everybody's.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def shift_years(day: dt.date, years: int) -> dt.date:
 class ReportQuery:
     """One question to a report. ``first`` and ``last`` are inclusive local (Beijing) dates."""
 
-    user: User
+    user: User | None
     stores: tuple[Store, ...]
     first: dt.date
     last: dt.date
@@ -48,6 +49,11 @@ class ReportQuery:
     source_ids: tuple[int, ...] = ()  # the chosen source and its children
     series_id: int | None = None
     extra: dict = field(default_factory=dict, compare=False)
+    whole_store: bool = False  # every person's figures, whoever (if anyone) asks
+
+    def scope(self, store_id: int) -> frozenset[int] | None:
+        """User ids whose figures this query counts in the store; ``None`` means everybody's."""
+        return None if self.whole_store else people_scope(self.user, store_id)
 
     @property
     def store_ids(self) -> list[int]:
@@ -70,7 +76,7 @@ class ReportQuery:
         consultant, if any). A row without a person is visible only to whole-store viewers."""
         condition = Q(pk__in=[])
         for store_id in self.store_ids:
-            scope = people_scope(self.user, store_id)
+            scope = self.scope(store_id)
             part = Q(**{store_field: store_id})
             if scope is not None:
                 part &= Q(**{f"{person_field}__in": scope})

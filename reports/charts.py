@@ -72,9 +72,15 @@ def _x_labels(labels: list[str], step_w: float) -> list[str]:
     return parts
 
 
-def bar(chart: Chart) -> SafeString:
+def _top(chart: Chart) -> float:
     values = [v or 0 for series in chart.series.values() for v in series]
     top = _nice_max(max(values, default=0))
+    # Counts get whole-number ticks (0, 1, 2, 3, 4) however small they are.
+    return top if chart.percent else max(top, 4)
+
+
+def bar(chart: Chart) -> SafeString:
+    top = _top(chart)
     n = max(1, len(chart.labels))
     step_w = (WIDTH - LEFT - RIGHT) / n
     k = max(1, len(chart.series))
@@ -95,8 +101,7 @@ def bar(chart: Chart) -> SafeString:
 
 
 def line(chart: Chart) -> SafeString:
-    values = [v or 0 for series in chart.series.values() for v in series]
-    top = _nice_max(max(values, default=0))
+    top = _top(chart)
     n = max(1, len(chart.labels))
     step_w = (WIDTH - LEFT - RIGHT) / n
     plot_h = HEIGHT - TOP - BOTTOM

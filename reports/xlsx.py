@@ -13,6 +13,7 @@ from typing import IO
 import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .base import Column, Report, display_change
 
@@ -123,9 +124,9 @@ def _write_notes(workbook, report: Report, totals, fmt) -> None:
             _("Figure"),
             _("This period"),
             _("Previous period"),
-            _("Change"),
+            pgettext("comparison", "Change"),
             _("Same period last year"),
-            _("Change"),
+            pgettext("comparison", "Change"),
         ]
         sheet.write_row(row, 0, headers, fmt.header)
         for item in comparisons:

@@ -1,0 +1,84 @@
+"""Every registered report in the browser: query it, export it to Excel and read the file back,
+open its print view; then the store dashboard. Screenshots of each through ``shot``."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from playwright.sync_api import expect
+
+from reports.registry import ordered
+from tests.reports import builders as b
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def month(store, known_users):
+    """A small November: leads, follow-ups, an invitation, visits, a test drive, an order, a lost lead."""
+    users = known_users
+    a = users.consultant
+    walk_in = b.source("walk-in-e2e")
+    series = b.series("朗逸")
+    leads = [b.lead(store, a, b.at(f"2026-11-{day:02d}", "10:00"), src=walk_in, series_row=series) for day in (2, 3, 5)]
+    b.follow_up(leads[0], a, b.at("2026-11-02", "15:00"))
+    b.appointment(leads[0], a, b.at("2026-11-02", "15:05"), b.at("2026-11-04", "10:00"))
+    b.visit(store, a, b.at("2026-11-04", "10:10"), lead_row=leads[0], left=b.at("2026-11-04", "11:40"))
+    b.visit(store, a, b.at("2026-11-05", "14:00"), lead_row=leads[2], filed=False)
+    b.test_drive(leads[0], a, b.at("2026-11-04", "10:40"))
+    b.order(leads[0], a, b.at("2026-11-04", "11:20"), first_visit_deal=True)
+    b.closed(leads[1], a, users.sales_manager, b.at("2026-11-06"), reason_row=b.reason("price", name="价格"))
+    b.task(leads[2], a, b.at("2026-11-06", "10:00"), done=b.at("2026-11-06", "16:00"))
+    users.gm.can_export = True
+    users.gm.save(update_fields=["can_export"])
+    return users
+
+
+def test_every_report_queries_exports_and_prints(page, live_server, sign_in, shot, month):
+    gm = month.gm
+    sign_in(page, gm.username)
+    page.goto(f"{live_server.url}{reverse('reports:index')}")
+    expect(page.locator("#report-list")).to_be_visible()
+    shot(page, "index")
+    for report in ordered():
+        page.goto(f"{live_server.url}{reverse('reports:report', args=[report.identifier])}")
+        page.fill("#id_date_from", "2026-11-01")
+        page.fill("#id_date_to", "2026-11-30")
+        with page.expect_navigation():
+            page.click("#report-run")
+        expect(page.locator("#report-table")).to_be_visible()
+        with translation.override("zh-hans"):
+            title = str(report.verbose_name)
+        expect(page.locator("#report-title")).to_have_text(title)
+        shot(page, f"{report.number}-{report.identifier}")
+
+        with page.expect_download() as download_info:
+            page.click("#report-export")
+        data = open(download_info.value.path(), "rb").read()  # noqa: SIM115 - read once in a test
+        sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+        assert sheet["A1"].value == title
+
+        with page.context.expect_page() as print_info:
+            page.click("#report-print")
+        printed = print_info.value
+        printed.wait_for_load_state()
+        expect(printed.locator("#report-print-sheet")).to_be_visible()
+        # The print view shows the same rows as the screen.
+        assert printed.locator("#report-table tbody tr").count() == page.locator("#report-table tbody tr").count()
+        shot(printed, f"{report.number}-{report.identifier}-print")
+        printed.close()
+
+
+def test_dashboard_screenshot(page, live_server, sign_in, shot, month):
+    try:
+        url = reverse("reports:dashboard")
+    except NoReverseMatch:
+        pytest.fail("the store dashboard has no URL")
+    sign_in(page, month.gm.username)
+    page.goto(f"{live_server.url}{url}?date_from=2026-11-01&date_to=2026-11-30")
+    expect(page.locator("main, body")).to_contain_text("2026")
+    shot(page, "dashboard")

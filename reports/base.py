@@ -48,6 +48,24 @@ class Column:
         return self.kind == "percent"
 
 
+@dataclass(frozen=True)
+class Option:
+    """A report's own query condition: one value among fixed choices (e.g. what the rows are).
+    The query form offers it, ``ReportQuery.extra["options"]`` carries it to the print view, the
+    Excel file and background exports, and the described conditions name the choice."""
+
+    key: str
+    label: str | Promise
+    choices: tuple[tuple[str, str | Promise], ...]
+    default: str
+
+    def clean(self, value) -> str:
+        return value if value in dict(self.choices) else self.default
+
+    def choice_label(self, value) -> str | Promise:
+        return dict(self.choices)[self.clean(value)]
+
+
 def divide(numerator, denominator) -> float | None:
     if not denominator or numerator is None:
         return None
@@ -123,6 +141,7 @@ class Report:
     description: ClassVar[str | Promise] = ""
     required_permission: ClassVar[str] = "reports.view"
     filters: ClassVar[tuple[str, ...]] = ("consultant", "source", "series")
+    options: ClassVar[tuple[Option, ...]] = ()
     columns: ClassVar[list[Column]]
     # Reports that list records (not figures) show the first rows on screen; Excel has them all.
     screen_row_limit: ClassVar[int] = 1000
@@ -156,6 +175,21 @@ class Report:
     def row_estimate(self) -> int:
         """How many rows an export will have, to decide whether it runs in the background."""
         return 0
+
+    @classmethod
+    def option_extra(cls, values: dict) -> dict:
+        """``ReportQuery.extra`` for chosen option values: each option's value (its default when
+        missing or unknown) and the (label, choice) pairs the described conditions show."""
+        chosen = {option.key: option.clean(values.get(option.key)) for option in cls.options}
+        described = [(option.label, option.choice_label(chosen[option.key])) for option in cls.options]
+        return {"options": chosen, "described": described}
+
+    def option(self, key: str) -> str:
+        """The chosen value of one of this report's options."""
+        for option in self.options:
+            if option.key == key:
+                return option.clean(self.query.extra.get("options", {}).get(key))
+        raise KeyError(key)
 
     # -- the one path every renderer takes -----------------------------------------------------------
 

@@ -77,6 +77,10 @@ class ReportQueryForm(forms.Form):
             )
         else:
             del self.fields["series"]
+        for option in report.options:
+            self.fields[option.key] = forms.ChoiceField(
+                label=option.label, choices=option.choices, initial=option.default, required=False
+            )
 
     def _sees_others(self) -> bool:
         return any(people_scope(self.user, store.pk) != frozenset({self.user.pk}) for store in self.store_queryset)
@@ -119,4 +123,5 @@ class ReportQueryForm(forms.Form):
             consultant=data.get("consultant"),
             source_ids=source_ids,
             series_id=series.pk if series else None,
+            extra=self.report.option_extra(data),
         )

@@ -10,11 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from leads.models import Appointment, FollowUp, Lead, LeadStatus, LostReason, LostRequest, Task
+from leads.models import (
+    WORKING_STATUSES,
+    Appointment,
+    FollowUp,
+    Lead,
+    LeadStatus,
+    LostReason,
+    LostRequest,
+    Source,
+    Task,
+)
 from showroom.models import Order, TestDrive, Visit
 
 from .query import ReportQuery
@@ -177,3 +187,46 @@ def by_value(queryset: QuerySet, field: str) -> Counter:
     for value, n in queryset.values(field).annotate(n=Count("pk")).values_list(field, "n").order_by():
         counts[value] += n
     return counts
+
+
+# -- leads by what they are now (customer analysis, prospect progress) --------------------------------
+
+
+def value_tier() -> Case:
+    """The value tier of a lead as a database expression — the rule of ``Lead.value_tier``: high =
+    visited the store; value = talked to the store without visiting (a source where the customer
+    contacts the store, or a follow-up logged); general = no contact yet."""
+    return Case(
+        When(first_visit_at__isnull=False, then=Value("high")),
+        When(Q(source__category__in=Source.INTERACTED) | Q(last_follow_up_at__isnull=False), then=Value("value")),
+        default=Value("general"),
+        output_field=CharField(),
+    )
+
+
+def has_order() -> Exists:
+    """The lead has an order that was not cancelled (whenever it was placed)."""
+    return Exists(Order.objects.filter(lead_id=OuterRef("pk")).exclude(status=Order.Status.CANCELLED))
+
+
+def open_prospects(q: ReportQuery) -> QuerySet[Lead]:
+    """有望客户: leads being worked now (new, following up, invited, visited) of the people the user
+    may see, whatever the period; the source and series filters apply."""
+    return Lead.objects.filter(
+        q.people("store_id", "owner_id"), q.sources("source_id"), status__in=WORKING_STATUSES
+    ).filter(q.series("series_id"))
+
+
+def follow_ups_on(q: ReportQuery, leads: QuerySet[Lead]) -> QuerySet[FollowUp]:
+    """Follow-ups logged in the period on ``leads``, whoever logged them."""
+    return FollowUp.objects.filter(q.between("created_at"), lead__in=leads.values("pk"))
+
+
+def invitations_on(q: ReportQuery, leads: QuerySet[Lead]) -> QuerySet[Appointment]:
+    """Invitations made (appointments created) in the period on ``leads``, whoever made them."""
+    return Appointment.objects.filter(q.between("created_at"), lead__in=leads.values("pk"))
+
+
+def valid_leads(q: ReportQuery) -> QuerySet[Lead]:
+    """Of the leads captured, those not closed as invalid (valid-lead rate = valid ÷ captured)."""
+    return captured_leads(q).exclude(status=LeadStatus.INVALID)

@@ -30,6 +30,7 @@ def query_to_params(query: ReportQuery) -> dict:
         "consultant": query.consultant.pk if query.consultant else None,
         "source_ids": list(query.source_ids),
         "series": query.series_id,
+        "options": dict(query.extra.get("options", {})),
     }
 
 
@@ -48,6 +49,7 @@ def query_from_params(user: User, report: type[Report], params: dict) -> ReportQ
         consultant=consultant,
         source_ids=tuple(params.get("source_ids") or ()),
         series_id=params.get("series"),
+        extra=report.option_extra(params.get("options") or {}),
     )
 
 

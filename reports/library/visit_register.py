@@ -1,0 +1,231 @@
+"""8 到店客户登记 — the store-visit register: one row per party, as the desk registered it, with the
+留档 flag, whether they ordered that day, and how promptly and accurately the visit was entered
+(the info clerk's lead-capture report). Yes/no figures are 1 or 0, so the totals row (and a SUM in
+Excel) counts them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Series
+from leads.models import Lead, Source
+from leads.phones import mask_phone
+from leads.selectors import can_see_full_phone
+from showroom.models import Order, ShowroomSettings
+
+from .. import metrics
+from ..base import Column, Report
+from ..registry import register
+from .common import person_names
+from .traffic import stay_length
+
+
+def ordered_that_day() -> Exists:
+    """The visit's lead has an order (not cancelled) confirmed on the visit's Beijing day."""
+    return Exists(
+        Order.objects.filter(lead_id=OuterRef("lead_id"), confirmed_at__date=OuterRef("_day")).exclude(
+            status=Order.Status.CANCELLED
+        )
+    )
+
+
+def timely_minutes(store_ids) -> dict[int, int]:
+    """Each store's minutes within which a visit counts as entered on time (its showroom settings)."""
+    default = ShowroomSettings._meta.get_field("timely_minutes").default
+    found = dict(ShowroomSettings.objects.filter(store_id__in=store_ids).values_list("store_id", "timely_minutes"))
+    return {store_id: found.get(store_id, default) for store_id in store_ids}
+
+
+def minutes(delta: dt.timedelta | None) -> float | None:
+    return delta.total_seconds() / 60 if delta is not None else None
+
+
+def flag(column_key: str, header, formula, **kwargs) -> Column:
+    return Column(column_key, header, "int", 7, formula, **kwargs)
+
+
+@register
+class VisitRegisterReport(Report):
+    identifier = "visit_register"
+    number = 8
+    verbose_name = _("Store-visit register")
+    description = _(
+        "Every party registered at the desk in the period: visitor, consultant, source, test drive, stay, "
+        "whether contact details were filed and whether they ordered that day, and how promptly and accurately "
+        "the visit was entered. Yes/no columns are 1 or 0, so their totals count them."
+    )
+    required_permission = "reports.view_traffic"
+    columns = [
+        Column("arrived_at", _("Arrived"), "datetime", 16),
+        Column("visitor", _("Visitor"), "text", 12),
+        Column("phone", _("Phone"), "text", 14),
+        Column("party", _("Party"), "int", 6, _("People in the party.")),
+        flag("first_visit", _("First visit"), _("1 when the desk registered a first visit.")),
+        Column("consultant", _("Consultant"), "text", 10),
+        Column("source", _("Source"), "text", 14),
+        Column("series", _("Series"), "text", 12),
+        flag("test_drive", _("Test drive"), _("1 when the party took a test drive.")),
+        Column("departed_at", _("Left"), "datetime", 16),
+        Column("departed", "", "int", hidden=True),
+        Column("stay_total", "", "minutes", hidden=True),
+        Column(
+            "stay",
+            _("Stay (min)"),
+            "minutes",
+            8,
+            _("Minutes from arrival to departure; the total is the average over the parties that left."),
+            ratio=("stay_total", "departed"),
+        ),
+        flag("filed", _("Filed"), _("1 when a valid phone number was left (留档)."), compare=True),
+        flag(
+            "ordered",
+            _("Ordered that day"),
+            _("1 when the party's lead has an order, not cancelled, confirmed on the day of the visit."),
+            compare=True,
+        ),
+        Column("registered_by", _("Registered by"), "text", 10),
+        Column("visits", _("Visits"), "int", hidden=True, compare=True),
+        Column("delay_total", "", "minutes", hidden=True),
+        Column(
+            "delay",
+            _("Entered after (min)"),
+            "minutes",
+            8,
+            _("Minutes from arrival to registration; the total is the average."),
+            ratio=("delay_total", "visits"),
+        ),
+        flag(
+            "late",
+            _("Late"),
+            _("1 when the visit was entered later after arrival than the store allows (showroom settings)."),
+            compare=True,
+        ),
+        flag("corrected", _("Corrected"), _("1 when the registration was corrected afterwards."), compare=True),
+    ]
+
+    def visits(self) -> QuerySet:
+        return metrics.visits(self.query)
+
+    def row_estimate(self) -> int:
+        return self.visits().count()
+
+    def rows(self):
+        user = self.query.user
+        allowed = timely_minutes(self.query.store_ids)
+        sources = {source.pk: str(source) for source in Source.objects.select_related("parent")}
+        series: dict[int, str] = {}
+        names: dict[int | None, str] = {None: ""}
+        full_phone: dict[int | None, bool] = {}
+        records = (
+            self.visits()
+            .annotate(_day=TruncDate("arrived_at"), _ordered=ordered_that_day())
+            .order_by("arrived_at", "pk")
+            .values_list(
+                "store_id",
+                "arrived_at",
+                "visitor_name",
+                "customer__name",
+                "phone",
+                "lead__owner_id",
+                "party_size",
+                "is_first_visit",
+                "consultant_id",
+                "source_id",
+                "series_id",
+                "test_drive",
+                "departed_at",
+                "filed",
+                "_ordered",
+                "registered_by_id",
+                "registered_at",
+                "corrected_at",
+            )
+        )
+        for (
+            store_id,
+            arrived_at,
+            visitor_name,
+            customer_name,
+            phone,
+            owner_id,
+            party,
+            first_visit,
+            consultant_id,
+            source_id,
+            series_id,
+            test_drive,
+            departed_at,
+            filed,
+            ordered,
+            registered_by_id,
+            registered_at,
+            corrected_at,
+        ) in records.iterator(chunk_size=2000):
+            for person in (consultant_id, registered_by_id):
+                if person not in names:
+                    names.update(person_names([person]))
+            if series_id is not None and series_id not in series:
+                series.update((row.pk, str(row)) for row in Series.objects.select_related("brand").filter(pk=series_id))
+            if owner_id not in full_phone:
+                # The rule of showroom.selectors.visitor_phone: in full for the lead's owner and for
+                # users allowed to see numbers, masked for everyone else (and in files built for
+                # nobody in particular).
+                full_phone[owner_id] = user is not None and (
+                    user.can_see_full_phone
+                    or (owner_id is not None and can_see_full_phone(user, Lead(owner_id=owner_id)))
+                )
+            delay = registered_at - arrived_at
+            stay = minutes(departed_at - arrived_at) if departed_at is not None else None
+            yield {
+                "arrived_at": arrived_at,
+                "visitor": visitor_name or customer_name or "",
+                "phone": phone if full_phone[owner_id] else mask_phone(phone),
+                "party": party,
+                "first_visit": int(first_visit),
+                "consultant": names.get(consultant_id, ""),
+                "source": sources.get(source_id, ""),
+                "series": series.get(series_id, ""),
+                "test_drive": int(test_drive),
+                "departed_at": departed_at,
+                "departed": int(departed_at is not None),
+                "stay_total": stay,
+                "filed": int(filed),
+                "ordered": int(ordered),
+                "registered_by": names.get(registered_by_id, ""),
+                "visits": 1,
+                "delay_total": minutes(delay),
+                "late": int(delay > dt.timedelta(minutes=allowed[store_id])),
+                "corrected": int(corrected_at is not None),
+            }
+
+    def totals(self, rows):
+        """One aggregate over the period's visits, so the totals are right when the screen shows
+        only the first rows (and nothing is held in memory for a large export)."""
+        late = Q(pk__in=[])
+        for store_id, allowed in timely_minutes(self.query.store_ids).items():
+            late |= Q(store_id=store_id, registered_at__gt=F("arrived_at") + dt.timedelta(minutes=allowed))
+        figures = (
+            self.visits()
+            .annotate(_day=TruncDate("arrived_at"), _ordered=ordered_that_day())
+            .aggregate(
+                visits=Count("pk"),
+                party=Sum("party_size"),
+                first_visit=Count("pk", filter=Q(is_first_visit=True)),
+                test_drive=Count("pk", filter=Q(test_drive=True)),
+                departed=Count("pk", filter=Q(departed_at__isnull=False)),
+                stay=Sum(stay_length()),
+                filed=Count("pk", filter=Q(filed=True)),
+                ordered=Count("pk", filter=Q(_ordered=True)),
+                delay=Sum(F("registered_at") - F("arrived_at")),
+                late=Count("pk", filter=late),
+                corrected=Count("pk", filter=Q(corrected_at__isnull=False)),
+            )
+        )
+        figures["party"] = figures["party"] or 0
+        figures["stay_total"] = minutes(figures.pop("stay")) or 0
+        figures["delay_total"] = minutes(figures.pop("delay")) or 0
+        return figures

@@ -168,6 +168,24 @@ def _seed_store(store: Store, staff: dict, rng: random.Random) -> dict[str, int]
         _walk(complaint, stop, staff, order.seller, registered_at, rng)
         stats["complaints"] += 1
     services.complaints_escalate(store=store, now=now)
+    # SSI: the store's thresholds and tables saved; last month's scorecard approved, this month's built.
+    services.ssi_settings_save(
+        actor=staff["gm"], store=store, penalty_below=80, reward_from=95, penalty_on_zero_item=True
+    )
+    tables = services.selectors.ssi_role_rules(store)
+    services.ssi_role_rules_set(
+        actor=staff["gm"],
+        store=store,
+        rules={role: {f: getattr(rule, f) for f in services.SSI_RULE_FIELDS} for role, rule in tables.items()},
+    )
+    this_month = today.replace(day=1)
+    last_month = services.scorecard_build(
+        actor=staff["cs_manager"], store=store, month=services.add_months(this_month, -1)
+    )
+    services.scorecard_approve(actor=staff["gm"], scorecard=last_month)
+    stats["scorecard lines"] = services.scorecard_build(
+        actor=staff["cs_manager"], store=store, month=this_month
+    ).lines.count()
     return stats
 
 

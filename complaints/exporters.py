@@ -58,24 +58,28 @@ class ScorecardExporter(BaseExporter):
         Column(_("Score"), "text", 8),
         Column(_("Zero-score items"), "int", 10),
         Column(_("Outcome"), "text", 10),
+        Column(_("Amount (yuan)"), "text", 12),
         Column(_("Reward or penalty"), "text", 30),
     ]
 
-    def __init__(self, *, user, scorecard, rules):
+    def __init__(self, *, user, scorecard):
         super().__init__(user=user, queryset=scorecard.lines.select_related("person"))
-        self.scorecard, self.rules = scorecard, rules
+        self.scorecard = scorecard
 
     def iterate_rows(self) -> Iterator[list[Any]]:
+        from .models import SsiRole
+
+        roles = dict(SsiRole.choices)
         for line in self.queryset:
-            consequence = {"reward": self.rules.reward, "penalty": self.rules.penalty}.get(line.outcome, "")
             yield [
                 line.person.display_name,
-                line.role,
+                str(roles.get(line.role, line.role)),
                 line.surveys,
                 "" if line.score is None else str(line.score),
                 line.zero_items,
                 str(line.get_outcome_display()),
-                consequence,
+                "" if line.amount is None else str(line.amount),
+                line.consequence,
             ]
 
     def filename(self) -> str:

@@ -256,6 +256,72 @@ FirstServiceIntervalFormSet = forms.formset_factory(
 )
 
 
+class SsiSettingsForm(forms.Form):
+    """The store's SSI thresholds and, per scored role, what a good month earns and a bad one costs."""
+
+    penalty_below = forms.IntegerField(label=_("Penalty when the month's score is below"), min_value=0, max_value=100)
+    reward_from = forms.IntegerField(label=_("Reward when the month's score is at least"), min_value=0, max_value=100)
+    penalty_on_zero_item = forms.BooleanField(
+        label=_("A zero-score item is a penalty, whatever the score"), required=False
+    )
+
+    RULE_FIELDS = ("reward_amount", "reward_note", "penalty_amount", "penalty_note")
+
+    def __init__(self, *args, **kwargs):
+        from .models import SsiRole
+
+        super().__init__(*args, **kwargs)
+        self.roles = list(SsiRole.choices)
+        for role, _label in self.roles:
+            for field in ("reward_amount", "penalty_amount"):
+                self.fields[f"{role}-{field}"] = forms.DecimalField(
+                    label=_("Reward (yuan)") if field == "reward_amount" else _("Penalty (yuan)"),
+                    min_value=0,
+                    max_value=1_000_000,
+                    decimal_places=2,
+                )
+            for field in ("reward_note", "penalty_note"):
+                self.fields[f"{role}-{field}"] = forms.CharField(
+                    label=_("Reward, in words") if field == "reward_note" else _("Penalty, in words"),
+                    max_length=200,
+                    required=False,
+                )
+        for role, role_label in self.roles:
+            for field in self.RULE_FIELDS:
+                bound = self.fields[f"{role}-{field}"]
+                bound.widget.attrs["aria-label"] = f"{role_label} · {bound.label}"
+        style_fields(self)
+
+    def clean(self):
+        data = super().clean()
+        below, top = data.get("penalty_below"), data.get("reward_from")
+        if below is not None and top is not None and top < below:
+            self.add_error("reward_from", _("The reward threshold cannot be under the penalty threshold."))
+        return data
+
+    def role_rows(self):
+        """(role label, [its bound fields]) for the tables on the page."""
+        return [(label, [self[f"{role}-{field}"] for field in self.RULE_FIELDS]) for role, label in self.roles]
+
+    def rules(self) -> dict[str, dict]:
+        return {
+            role: {field: self.cleaned_data[f"{role}-{field}"] for field in self.RULE_FIELDS}
+            for role, _label in self.roles
+        }
+
+    @classmethod
+    def initial_for(cls, settings, rules) -> dict:
+        initial = {
+            "penalty_below": settings.penalty_below,
+            "reward_from": settings.reward_from,
+            "penalty_on_zero_item": settings.penalty_on_zero_item,
+        }
+        for role, rule in rules.items():
+            for field in cls.RULE_FIELDS:
+                initial[f"{role}-{field}"] = getattr(rule, field)
+        return initial
+
+
 class EnquiryForm(forms.Form):
     caller_name = forms.CharField(label=_("Caller"), max_length=60)
     phone = forms.CharField(label=_("Phone"), max_length=24, required=False)

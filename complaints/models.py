@@ -511,14 +511,14 @@ class Enquiry(models.Model):
 
 
 class SsiSettings(models.Model):
-    """Per-store SSI rules: the penalty threshold, the reward threshold, and what each brings."""
+    """Per-store SSI thresholds: the score under which a month is a penalty, the score from which it
+    is rewarded, and whether a zero-score item alone is a penalty (what each brings per role is in
+    ``SsiRoleRule``)."""
 
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="ssi_settings", verbose_name=_("store"))
     penalty_below = models.PositiveSmallIntegerField(_("penalty when the month's score is below"), default=80)
     reward_from = models.PositiveSmallIntegerField(_("reward when the month's score is at least"), default=95)
     penalty_on_zero_item = models.BooleanField(_("a zero-score item is a penalty"), default=True)
-    reward = models.CharField(_("reward"), max_length=200, default="绩效奖励 300 元")
-    penalty = models.CharField(_("penalty"), max_length=200, default="绩效扣减 200 元，整改面谈")
 
     objects = StoreScopedQuerySet.as_manager()
 
@@ -528,6 +528,44 @@ class SsiSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.store)
+
+
+class SsiRole(models.TextChoices):
+    """The roles scored on the SSI scorecard, each with a line in the store's reward and penalty tables."""
+
+    CONSULTANT = "consultant", _("Sales consultant")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    CS_MANAGER = "cs_manager", _("Customer-service manager")
+    CS_AGENT = "cs_agent", _("Customer-service agent")
+    RECEPTION = "reception", _("Info clerk")
+
+
+class SsiRoleRule(models.Model):
+    """One role's line in a store's SSI reward table and penalty table: what a good month earns,
+    what a month under the threshold (or with a zero-score item) costs."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="ssi_role_rules", verbose_name=_("store"))
+    role = models.CharField(_("role"), max_length=32, choices=SsiRole.choices)
+    reward_amount = models.DecimalField(_("reward (yuan)"), max_digits=9, decimal_places=2, default=0)
+    reward_note = models.CharField(_("reward, in words"), max_length=200, blank=True)
+    penalty_amount = models.DecimalField(_("penalty (yuan)"), max_digits=9, decimal_places=2, default=0)
+    penalty_note = models.CharField(_("penalty, in words"), max_length=200, blank=True)
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("SSI reward and penalty")
+        verbose_name_plural = _("SSI rewards and penalties")
+        ordering = ["store", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "role"], name="ssi_role_rule_once"),
+            models.CheckConstraint(
+                condition=models.Q(reward_amount__gte=0, penalty_amount__gte=0), name="ssi_role_rule_amounts"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.get_role_display()}"
 
 
 class Scorecard(models.Model):
@@ -568,6 +606,10 @@ class ScorecardLine(models.Model):
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
     zero_items = models.PositiveIntegerField(_("zero-score items"), default=0)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.NONE)
+    # What the outcome brings, copied from the store's tables when the scorecard is built, so a later
+    # change of the tables does not rewrite a month already approved.
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=9, decimal_places=2, null=True, blank=True)
+    consequence = models.CharField(_("reward or penalty"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("scorecard line")

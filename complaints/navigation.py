@@ -132,5 +132,15 @@ def register() -> None:
         )
     )
     register_item(NavItem("service-ssi", _("SSI scorecards"), "complaints:ssi", section, "ssi.view", order=69))
+    register_item(
+        NavItem(
+            "service-ssi-settings",
+            _("SSI settings"),
+            "complaints:ssi_settings",
+            section,
+            "ssi.manage_settings",
+            order=71,
+        )
+    )
     set_landing("cs_agent", "complaints:queue")
     set_landing("cs_manager", "complaints:queue")

@@ -18,6 +18,9 @@ from .models import (
     ComplaintSettings,
     ComplaintStatus,
     FirstServiceInterval,
+    SsiRole,
+    SsiRoleRule,
+    SsiSettings,
 )
 
 # Which permission signs a ticket in each state (the consultant only the ones dispatched to them).
@@ -239,6 +242,37 @@ def dissatisfied_without_complaint(store: Store) -> QuerySet[Callback]:
     return Callback.objects.filter(store=store, dissatisfied=True, complaints__isnull=True).select_related(
         "customer", "order"
     )
+
+
+def ssi_settings(store: Store) -> SsiSettings:
+    """The store's SSI thresholds (the defaults, unsaved, until someone saves them)."""
+    found = SsiSettings.objects.filter(store=store).first()
+    return found if found is not None else SsiSettings(store=store)
+
+
+def ssi_role_rules(store: Store) -> dict[str, SsiRoleRule]:
+    """The store's reward and penalty line for each scored role, in the roles' order; a role the
+    store has not set yet has the default line (unsaved)."""
+    from decimal import Decimal
+
+    from .defaults import SSI_ROLE_DEFAULTS
+
+    saved = {rule.role: rule for rule in SsiRoleRule.objects.filter(store=store)}
+    rules = {}
+    for role in SsiRole.values:
+        if role in saved:
+            rules[role] = saved[role]
+            continue
+        reward_amount, reward_note, penalty_amount, penalty_note = SSI_ROLE_DEFAULTS[role]
+        rules[role] = SsiRoleRule(
+            store=store,
+            role=role,
+            reward_amount=Decimal(reward_amount).quantize(Decimal("0.01")),
+            reward_note=reward_note,
+            penalty_amount=Decimal(penalty_amount).quantize(Decimal("0.01")),
+            penalty_note=penalty_note,
+        )
+    return rules
 
 
 def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,7 @@ from django.utils.translation import override
 
 from accounts.models import Notification, Store, User
 from accounts.selectors import store_users_with_perm, store_users_with_role
-from accounts.services import audit_record, notify
+from accounts.services import audit_record, diff_fields, notify, update_with_audit
 
 from . import selectors
 from .models import (
@@ -32,6 +33,8 @@ from .models import (
     Scorecard,
     ScorecardLine,
     ServiceReminder,
+    SsiRole,
+    SsiRoleRule,
     SsiSettings,
     SurveyAnswer,
     SurveyQuestion,
@@ -942,12 +945,88 @@ def enquiry_handle(*, actor: User, enquiry: Enquiry, result: str, passed_to: Use
 # --- SSI scorecards --------------------------------------------------------------------------
 
 # Roles scored on the store's overall satisfaction (consultants on their own buyers' surveys).
-STORE_SCORED_ROLES = ["sales_manager", "cs_manager", "cs_agent", "reception"]
+STORE_SCORED_ROLES = [SsiRole.SALES_MANAGER, SsiRole.CS_MANAGER, SsiRole.CS_AGENT, SsiRole.RECEPTION]
+SSI_AMOUNT_MAX = Decimal("1000000")
+SSI_RULE_FIELDS = ["reward_amount", "reward_note", "penalty_amount", "penalty_note"]
 
 
 def ssi_settings(store: Store) -> SsiSettings:
-    found = SsiSettings.objects.filter(store=store).first()
-    return found if found is not None else SsiSettings(store=store)
+    """The store's SSI thresholds (the defaults, unsaved, until someone saves them)."""
+    return selectors.ssi_settings(store)
+
+
+@transaction.atomic
+def ssi_settings_save(
+    *, actor: User, store: Store, penalty_below: int, reward_from: int, penalty_on_zero_item: bool
+) -> SsiSettings:
+    """Change the store's SSI thresholds; scorecards built from now on use them (an approved one is final)."""
+    if not actor.has_store_perm(store, "ssi.manage_settings"):
+        raise PermissionDenied
+    errors = {}
+    for field, value in (("penalty_below", penalty_below), ("reward_from", reward_from)):
+        if not 0 <= int(value) <= 100:
+            errors[field] = _("Between 0 and 100.")
+    if not errors and int(reward_from) < int(penalty_below):
+        errors["reward_from"] = _("The reward threshold cannot be under the penalty threshold.")
+    if errors:
+        raise ValidationError(errors)
+    rules, _created = SsiSettings.objects.select_for_update().get_or_create(store=store)
+    update_with_audit(
+        actor=actor,
+        obj=rules,
+        store=store,
+        action="ssi.settings",
+        fields={
+            "penalty_below": int(penalty_below),
+            "reward_from": int(reward_from),
+            "penalty_on_zero_item": bool(penalty_on_zero_item),
+        },
+    )
+    return rules
+
+
+@transaction.atomic
+def ssi_role_rules_set(*, actor: User, store: Store, rules: dict[str, dict]) -> list[SsiRoleRule]:
+    """Set the store's reward and penalty tables: ``rules`` maps a scored role to its
+    ``reward_amount``, ``reward_note``, ``penalty_amount`` and ``penalty_note``. Roles left out
+    keep their line. Audited as one entry with every change."""
+    if not actor.has_store_perm(store, "ssi.manage_settings"):
+        raise PermissionDenied
+    errors = {}
+    cleaned: dict[str, dict] = {}
+    for role, values in rules.items():
+        if role not in SsiRole.values:
+            errors["role"] = _("Unknown role.")
+            continue
+        row = {}
+        for field in ("reward_amount", "penalty_amount"):
+            try:
+                amount = Decimal(str(values.get(field, 0))).quantize(Decimal("0.01"))
+            except ArithmeticError:
+                amount = None
+            if amount is None or not 0 <= amount <= SSI_AMOUNT_MAX:
+                errors[f"{role}-{field}"] = _("An amount between 0 and 1,000,000 yuan.")
+            row[field] = amount
+        for field in ("reward_note", "penalty_note"):
+            row[field] = (values.get(field) or "").strip()[:200]
+        cleaned[role] = row
+    if errors:
+        raise ValidationError(errors)
+    existing = {r.role: r for r in SsiRoleRule.objects.select_for_update().filter(store=store)}
+    changes: dict[str, dict] = {}
+    saved = []
+    for role, row in cleaned.items():
+        rule = existing.get(role) or SsiRoleRule(store=store, role=role)
+        diff = diff_fields(rule, row) if rule.pk else {f: [None, v] for f, v in row.items()}
+        for field, value in row.items():
+            setattr(rule, field, value)
+        if diff:
+            rule.save()
+            changes[role] = diff
+        saved.append(rule)
+    if changes:
+        audit_record(actor=actor, action="ssi.rules", obj=store, store=store, changes=changes)
+    return saved
 
 
 def _outcome(rules: SsiSettings, score, zero_items: int) -> str:
@@ -963,10 +1042,9 @@ def _outcome(rules: SsiSettings, score, zero_items: int) -> str:
 @transaction.atomic
 def scorecard_build(*, actor: User, store: Store, month: dt.date) -> Scorecard:
     """(Re)build the month's scorecard from the satisfaction callbacks done that month: each
-    consultant on their own buyers, the other scored roles on the store's average. An approved
-    scorecard is final."""
-    from decimal import Decimal
-
+    consultant on their own buyers, the other scored roles on the store's average; each line's
+    reward or penalty comes from the store's thresholds and its role's line in the tables. An
+    approved scorecard is final."""
     from accounts.dates import day_range
 
     if not actor.has_store_perm(store, "ssi.view"):
@@ -987,10 +1065,17 @@ def scorecard_build(*, actor: User, store: Store, month: dt.date) -> Scorecard:
     ):
         zeros[callback_id] += 1
     rules = ssi_settings(store)
+    tables = selectors.ssi_role_rules(store)
 
     def line(person, role, mine):
         score = Decimal(sum(c.score for c in mine) / len(mine)).quantize(Decimal("0.1")) if mine else None
         zero_items = sum(zeros[c.pk] for c in mine)
+        outcome = _outcome(rules, score, zero_items)
+        amount, consequence = None, ""
+        if outcome == ScorecardLine.Outcome.REWARD:
+            amount, consequence = tables[role].reward_amount, tables[role].reward_note
+        elif outcome == ScorecardLine.Outcome.PENALTY:
+            amount, consequence = tables[role].penalty_amount, tables[role].penalty_note
         return ScorecardLine(
             scorecard=scorecard,
             person=person,
@@ -998,15 +1083,17 @@ def scorecard_build(*, actor: User, store: Store, month: dt.date) -> Scorecard:
             surveys=len(mine),
             score=score,
             zero_items=zero_items,
-            outcome=_outcome(rules, score, zero_items),
+            outcome=outcome,
+            amount=amount,
+            consequence=consequence,
         )
 
     lines = []
     by_seller: dict[int, list] = {}
     for callback in surveys:
         by_seller.setdefault(callback.order.seller_id, []).append(callback)
-    for consultant in store_users_with_role(store, "consultant"):
-        lines.append(line(consultant, "consultant", by_seller.get(consultant.pk, [])))
+    for consultant in store_users_with_role(store, SsiRole.CONSULTANT):
+        lines.append(line(consultant, SsiRole.CONSULTANT, by_seller.get(consultant.pk, [])))
     for role in STORE_SCORED_ROLES:
         for person in store_users_with_role(store, role):
             lines.append(line(person, role, surveys))

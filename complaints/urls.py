@@ -24,5 +24,6 @@ urlpatterns = [
     path("reminders/<int:pk>/done/", views.ReminderDoneView.as_view(), name="reminder_done"),
     path("enquiries/", views.EnquiriesView.as_view(), name="enquiries"),
     path("ssi/", views.ScorecardView.as_view(), name="ssi"),
+    path("ssi/settings/", views.SsiSettingsView.as_view(), name="ssi_settings"),
     path("enquiries/<int:pk>/handle/", views.EnquiryHandleView.as_view(), name="enquiry_handle"),
 ]

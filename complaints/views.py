@@ -39,6 +39,7 @@ from .forms import (
     PeriodForm,
     ReminderDoneForm,
     SignForm,
+    SsiSettingsForm,
 )
 from .models import Callback, Complaint, ComplaintStep, Enquiry, FirstServiceInterval, ServiceReminder
 from .navigation import SIGNING
@@ -671,7 +672,8 @@ class ScorecardView(StorePermissionRequiredMixin, View):
                 "month": month,
                 "scorecard": scorecard,
                 "lines": lines,
-                "rules": services.ssi_settings(request.store),
+                "rules": selectors.ssi_settings(request.store),
+                "can_edit_rules": "ssi.manage_settings" in request.perms,
                 "can_approve": "ssi.approve" in request.perms,
                 "can_export": ScorecardExporter.is_allowed(request.user, request.perms),
             },
@@ -702,9 +704,7 @@ class ScorecardView(StorePermissionRequiredMixin, View):
                 if not ScorecardExporter.is_allowed(request.user, request.perms):
                     raise PermissionDenied
                 scorecard = get_object_or_404(Scorecard, store=request.store, month=month)
-                exporter = ScorecardExporter(
-                    user=request.user, scorecard=scorecard, rules=services.ssi_settings(request.store)
-                )
+                exporter = ScorecardExporter(user=request.user, scorecard=scorecard)
                 output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
                 rows = write_xlsx(exporter, output)
                 audit_record(
@@ -722,3 +722,38 @@ class ScorecardView(StorePermissionRequiredMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect(back)
+
+
+class SsiSettingsView(StorePermissionRequiredMixin, View):
+    """The store's SSI thresholds and its reward and penalty tables per role (used when a month's
+    scorecard is built; an approved scorecard keeps what it was built with)."""
+
+    permission_required = "ssi.manage_settings"
+    template_name = "complaints/ssi_settings.html"
+
+    def get(self, request):
+        initial = SsiSettingsForm.initial_for(
+            selectors.ssi_settings(request.store), selectors.ssi_role_rules(request.store)
+        )
+        return render(request, self.template_name, {"form": SsiSettingsForm(initial=initial)})
+
+    def post(self, request):
+        form = SsiSettingsForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    services.ssi_settings_save(
+                        actor=request.user,
+                        store=request.store,
+                        penalty_below=data["penalty_below"],
+                        reward_from=data["reward_from"],
+                        penalty_on_zero_item=data["penalty_on_zero_item"],
+                    )
+                    services.ssi_role_rules_set(actor=request.user, store=request.store, rules=form.rules())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("complaints:ssi_settings")
+        return render(request, self.template_name, {"form": form})

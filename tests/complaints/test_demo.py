@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from complaints import demo
-from complaints.models import Callback, Complaint, ComplaintStatus, FirstServiceInterval
+from complaints.models import (
+    Callback,
+    Complaint,
+    ComplaintStatus,
+    FirstServiceInterval,
+    Scorecard,
+    ScorecardLine,
+    SsiRoleRule,
+)
 from showroom import demo as showroom_demo
 from showroom.models import Order
 from tests.factories import make_member
@@ -27,6 +35,9 @@ def test_demo_seed_is_realistic_and_idempotent(store, users, trim):
     assert complaints.filter(media_or_legal=True).exists()
     assert complaints.filter(breached=True).exists()
     assert FirstServiceInterval.objects.filter(store=store, days=60).count() == 1
+    assert SsiRoleRule.objects.filter(store=store).count() == 5
+    assert Scorecard.objects.filter(store=store, approved_at__isnull=False).count() == 1
+    assert ScorecardLine.objects.filter(scorecard__store=store, score__isnull=False).exists()
     counts = (callbacks.count(), complaints.count())
     demo.seed({"stores": [store]})
     assert (Callback.objects.filter(store=store).count(), Complaint.objects.filter(store=store).count()) == counts

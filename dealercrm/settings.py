@@ -231,6 +231,10 @@ SPECTACULAR_SETTINGS = {
         "WeekdayEnum": "accounts.models.OpeningHours.Weekday",
         "ComplaintStatusEnum": "complaints.models.ComplaintStatus",
         "CallbackKindEnum": "complaints.models.Callback.Kind",
+        "ServiceReminderKindEnum": "complaints.models.ServiceReminder.Kind",
+        "EnquiryKindEnum": "complaints.models.Enquiry.Kind",
+        "ScorecardOutcomeEnum": "complaints.models.ScorecardLine.Outcome",
+        "OutcomeEnum": "dcc.models.Outcome",
         "HolidayKindEnum": "accounts.models.Holiday.Kind",
     },
 }
@@ -314,6 +318,11 @@ CELERY_BEAT_SCHEDULE = {
     "reports-purge-exports": {
         "task": "reports.tasks.purge_exports",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Reports: the report center's files of the day before (and the month to it), then the subscribers' emails.
+    "reports-build-center": {
+        "task": "reports.tasks.build_report_center_all",
+        "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=40),
     },
 }
 

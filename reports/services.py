@@ -1,23 +1,32 @@
-"""Writes of the reports app: exports (inline or in the background), with their audit entries."""
+"""Writes of the reports app: exports (inline or in the background), the report center's files and
+the subscriptions that mail them, with their audit entries."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
+import tempfile
+from collections.abc import Iterable
+from functools import partial
+from itertools import groupby
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
-from django.utils import timezone
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Store, User
 from accounts.services import audit_record
 
 from .base import Report
-from .models import ExportJob
+from .models import ExportJob, Period, ReportFile, ReportSubscription
 from .query import ReportQuery
-from .registry import REPORTS
+from .registry import REPORTS, ordered
 
 log = logging.getLogger(__name__)
 
@@ -136,3 +145,234 @@ def exports_purge(*, now: dt.datetime | None = None) -> int:
         job.delete()
         count += 1
     return count
+
+
+# -- The report center: the morning's files, and the subscriptions that mail them ------------------
+
+CENTER_PERMISSION = "reports.center"
+
+
+def center_periods(day: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """The report center's periods for ``day``: (period, first, last) for the day and the month to it."""
+    return [(Period.DAY, day, day), (Period.MONTH_TO_DATE, day.replace(day=1), day)]
+
+
+def center_filename(report_file: ReportFile) -> str:
+    """The name of a downloaded or mailed file, in the language the files are built in."""
+    report_class = REPORTS.get(report_file.report)
+    with translation.override(settings.LANGUAGE_CODE):
+        name = str(report_class.verbose_name) if report_class else report_file.report
+        period = str(Period(report_file.period).label)
+        return f"{name}-{report_file.store.name}-{period}-{report_file.first:%Y%m%d}-{report_file.day:%Y%m%d}.xlsx"
+
+
+def center_may_receive(user: User, store: Store) -> bool:
+    """Whether ``user`` may have the store's report-center files: the permission there and the
+    user's Excel export grant, like every export."""
+    return bool(user.is_active and user.can_export and CENTER_PERMISSION in user.perms_in(store))
+
+
+def report_center_build(*, store: Store, day: dt.date) -> list[ReportFile]:
+    """Write the store's report-center files for ``day``: every registered report for that day and
+    for the month to it, with the whole store's figures (``whole_store``: built for nobody in
+    particular, so ``query.user`` is None), in the installation's language (Chinese).
+
+    Each file is recorded in a transaction of its own (not one for the lot), so the morning job holds
+    no lock while it writes, and a report that fails is logged without costing the store its other
+    files. A rerun replaces each file and deletes the old one from storage: one row per store,
+    report, period and day, never two.
+    """
+    from .xlsx import write_report
+
+    built = []
+    for report_class in ordered():
+        try:
+            for period, first, last in center_periods(day):
+                query = ReportQuery(
+                    user=None,
+                    stores=(store,),
+                    first=first,
+                    last=last,
+                    extra=report_class.option_extra({}),  # each option at its default
+                    whole_store=True,
+                )
+                with tempfile.TemporaryFile() as handle:
+                    with translation.override(settings.LANGUAGE_CODE):
+                        rows = write_report(report_class(query), handle)
+                    built.append(
+                        _center_file_save(
+                            store=store,
+                            report=report_class.identifier,
+                            period=period,
+                            day=day,
+                            first=first,
+                            content=handle,
+                            rows=rows,
+                        )
+                    )
+        except Exception:
+            log.exception("report center: %s of store %s for %s failed", report_class.identifier, store.pk, day)
+    return built
+
+
+def _center_file_save(*, store: Store, report: str, period: str, day: dt.date, first: dt.date, content, rows: int):
+    """Record one file, replacing the row's old file; a row created meanwhile by a concurrent run
+    (the unique key says so) is replaced on the second attempt."""
+    upload_name = f"{store.code}-{report}-{period}-{day:%Y%m%d}.xlsx"
+    for _attempt in range(2):
+        new_name = ""
+        try:
+            with transaction.atomic():
+                row = (
+                    ReportFile.objects.select_for_update()
+                    .filter(store=store, report=report, period=period, day=day)
+                    .first()
+                )
+                old_name = row.file.name if row is not None else ""
+                if row is None:
+                    row = ReportFile(store=store, report=report, period=period, day=day)
+                content.seek(0)
+                row.file.save(upload_name, File(content), save=False)
+                new_name = row.file.name
+                row.first, row.rows = first, rows
+                row.save()
+                if old_name and old_name != new_name:
+                    transaction.on_commit(partial(row.file.storage.delete, old_name))
+        except IntegrityError:
+            if new_name:
+                ReportFile.file.field.storage.delete(new_name)
+            continue
+        return row
+    raise IntegrityError(f"report file {store.pk}/{report}/{period}/{day} could not be recorded")
+
+
+def report_file_download(*, user: User, report_file: ReportFile) -> None:
+    """Record a download of a report-center file: an export like any other."""
+    audit_record(
+        actor=user,
+        action="reports.export",
+        obj=report_file,
+        changes={
+            "report": report_file.report,
+            "period": report_file.period,
+            "day": report_file.day.isoformat(),
+            "rows": report_file.rows,
+            "center": True,
+        },
+    )
+
+
+@transaction.atomic
+def report_subscriptions_set(*, user: User, store: Store, wanted: Iterable[tuple[str, str]]) -> dict:
+    """Make the user's subscriptions in the store exactly ``wanted`` — (report identifier, period)
+    pairs of reports the user may run there. Returns what was added and removed."""
+    if not center_may_receive(user, store):
+        raise PermissionDenied
+    perms = user.perms_in(store)
+    wanted = set(wanted)
+    unknown = [
+        key
+        for key in wanted
+        if key[0] not in REPORTS or not REPORTS[key[0]].is_allowed(perms) or key[1] not in Period.values
+    ]
+    if unknown:
+        raise ValidationError(_("Choose among the reports offered."))
+    current = {(s.report, s.period): s.pk for s in ReportSubscription.objects.filter(user=user, store=store)}
+    removed = sorted(key for key in current if key not in wanted)
+    added = sorted(wanted - current.keys())
+    ReportSubscription.objects.filter(pk__in=[current[key] for key in removed]).delete()
+    ReportSubscription.objects.bulk_create(
+        [ReportSubscription(store=store, user=user, report=report, period=period) for report, period in added]
+    )
+    if added or removed:
+        audit_record(
+            actor=user,
+            action="reports.subscribe",
+            store=store,
+            changes={"added": [list(key) for key in added], "removed": [list(key) for key in removed]},
+        )
+    return {"added": added, "removed": removed}
+
+
+def _claim(subscription: ReportSubscription, today: dt.date) -> bool:
+    """Compare and set: only one run a day marks a subscription sent, however many run at once."""
+    return bool(
+        ReportSubscription.objects.filter(pk=subscription.pk)
+        .filter(Q(last_sent_on__isnull=True) | Q(last_sent_on__lt=today))
+        .update(last_sent_on=today)
+    )
+
+
+def _release(subscription: ReportSubscription, today: dt.date) -> None:
+    """Undo a claim whose email did not go out, so the next run tries again."""
+    ReportSubscription.objects.filter(pk=subscription.pk, last_sent_on=today).update(
+        last_sent_on=subscription.last_sent_on
+    )
+
+
+def report_subscriptions_send(*, store: Store, day: dt.date, today: dt.date | None = None) -> int:
+    """Mail each subscriber the store's files of ``day`` they chose, one email per person with the
+    files attached; at most once a day per subscription, and only while the person may still have
+    them (the report center's permission there, the export grant, the report's own permission).
+    Returns the number of emails sent."""
+    today = today or timezone.localdate()
+    files = {(f.report, f.period): f for f in ReportFile.objects.filter(store=store, day=day).select_related("store")}
+    subscriptions = (
+        ReportSubscription.objects.filter(store=store, user__is_active=True)
+        .exclude(user__email="")
+        .filter(Q(last_sent_on__isnull=True) | Q(last_sent_on__lt=today))
+        .select_related("user")
+        .order_by("user_id", "pk")
+    )
+    sent = 0
+    for user, group in groupby(subscriptions, key=lambda subscription: subscription.user):
+        if not center_may_receive(user, store):
+            continue
+        perms = user.perms_in(store)
+        due = [s for s in group if (s.report, s.period) in files and REPORTS[s.report].is_allowed(perms)]
+        claimed = [s for s in due if _claim(s, today)]
+        if not claimed:
+            continue
+        chosen = [files[(s.report, s.period)] for s in claimed]
+        try:
+            _subscription_email(user, store, day, chosen).send()
+        except Exception:  # one bad address or a mail-server hiccup must not stop the others' emails
+            log.exception("report-center email to user %s failed", user.pk)
+            for subscription in claimed:
+                _release(subscription, today)
+            continue
+        audit_record(
+            actor=user,
+            action="reports.export",
+            store=store,
+            changes={
+                "channel": "email",
+                "day": day.isoformat(),
+                "files": [f"{f.report}/{f.period}" for f in chosen],
+                "rows": sum(f.rows for f in chosen),
+            },
+        )
+        sent += 1
+    return sent
+
+
+def _subscription_email(user: User, store: Store, day: dt.date, files: list[ReportFile]) -> EmailMessage:
+    from .xlsx import XLSX_CONTENT_TYPE
+
+    names = [center_filename(f) for f in files]
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = _("Report center: %(store)s, %(day)s") % {"store": store.name, "day": f"{day:%Y-%m-%d}"}
+        body = "\n".join(
+            [
+                _("Good morning. The reports you subscribed to are attached:"),
+                "",
+                *[f"- {name}" for name in names],
+                "",
+                _("Change your subscriptions on the report center page."),
+            ]
+        )
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    for report_file, name in zip(files, names, strict=True):
+        with report_file.file.open("rb") as handle:
+            message.attach(name, handle.read(), XLSX_CONTENT_TYPE)
+    return message

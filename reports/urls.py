@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import center_views, views
 
 app_name = "reports"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("r/<slug:identifier>/", views.ReportView.as_view(), name="report"),
     path("r/<slug:identifier>/print/", views.ReportPrintView.as_view(), name="print"),
     path("r/<slug:identifier>/export/", views.ReportExportView.as_view(), name="export"),
+    path("center/", center_views.ReportCenterView.as_view(), name="center"),
+    path("center/<int:pk>/download/", center_views.ReportFileDownloadView.as_view(), name="center_download"),
 ]

@@ -365,6 +365,20 @@ def _export_job_in(store: Store):
     return job
 
 
+def _report_file_in(store: Store):
+    from django.core.files.base import ContentFile
+
+    from reports.models import ReportFile
+
+    # Someone in the store who may download it: the report center and the export grant.
+    make_member(store, "sales_manager", username=f"rc_{store.code}_{User.objects.count()}", can_export=True)
+    day = dt.date(2026, 11, 3)
+    row = ReportFile(store=store, report="daily_work", period="day", day=day, first=day, rows=1)
+    row.file.save("probe.xlsx", ContentFile(b"PK"), save=False)
+    row.save()
+    return row
+
+
 def _settings_of(model_label: str):
     def make(store: Store):
         return apps.get_model(model_label).objects.get_or_create(store=store)[0]
@@ -426,6 +440,7 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     "complaints.Enquiry": _enquiry_in,
     # reports
     "reports.ExportJob": _export_job_in,
+    "reports.ReportFile": _report_file_in,
 }
 
 

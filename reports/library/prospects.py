@@ -109,8 +109,10 @@ class ProspectsReport(Report):
             next_at,
             first_visit_at,
         ) in records.iterator(chunk_size=2000):
-            # Full numbers only to the lead's owner and to users granted them (as on the lead pages).
-            shown_phone = phone if (user.can_see_full_phone or owner_id == user.pk) else mask_phone(phone or "")
+            # Full numbers only to the lead's owner and to users granted them (as on the lead pages);
+            # a file built for nobody in particular (the report center's) masks them all.
+            full = user is not None and (user.can_see_full_phone or owner_id == user.pk)
+            shown_phone = phone if full else mask_phone(phone or "")
             yield {
                 "customer": customer,
                 "phone": shown_phone,

@@ -260,3 +260,12 @@ def test_follow_up_by_someone_other_than_the_owner_counts(store, users, prospect
 @pytest.mark.parametrize(("role", "status"), [("consultant", 200), ("sales_manager", 200), ("reception", 403)])
 def test_who_may_run_it(users, client_for, role, status):
     assert client_for(users[role]).get("/reports/r/prospects/", NOVEMBER).status_code == status
+
+
+def test_a_file_for_nobody_in_particular_masks_every_number(store, users, prospects):
+    query = ReportQuery(
+        user=None, stores=(store,), first=dt.date(2026, 11, 1), last=dt.date(2026, 11, 30), whole_store=True
+    )
+    rows = list(ProspectsReport(query).iterate())
+    assert len(rows) == 5
+    assert {row["phone"] for row in rows} == {"139****5678", "138****1111", "137****2222", "136****3333", "135****4444"}

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.dates import day_range
-from accounts.models import Store, User
+from accounts.models import Store, Team, User
 from accounts.services import audit_record, diff_fields, notify, update_with_audit
 
 from . import signals
@@ -902,6 +903,10 @@ def followup_comments_mark_read(*, actor: User, comment_ids: Iterable[int] | Non
 
 # --- Shared pool -------------------------------------------------------------------------------
 
+# Rows per statement in the morning job's bulk writes (a first run over a year's backlog moves tens of
+# thousands of leads and tasks per store).
+JOB_CHUNK = 5000
+
 
 @transaction.atomic
 def pool_claim(*, actor: User, lead: Lead) -> Lead:
@@ -937,24 +942,26 @@ def pool_return_overdue(*, store: Store, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     settings = lead_settings(store)
     cutoff = timezone.localdate(now) - dt.timedelta(days=settings.pool_return_days)
-    lead_ids = set(
+    overdue_tasks = (
         Task.objects.filter(store=store, status=Task.Status.OPEN, due_date__lte=cutoff)
         .exclude(kind=Task.Kind.APPOINTMENT)
-        .values_list("lead_id", flat=True)
+        .values("lead_id")
     )
-    notices: dict[int, int] = {}
     # Locked for the whole run: a second worker waits, then finds them in the pool (one notice per owner).
     # Set-based in chunks: a first run over a large backlog moves tens of thousands of leads.
     rows = list(
         Lead.objects.select_for_update(of=("self",))
-        .filter(pk__in=lead_ids, in_pool_since__isnull=True, status__in=WORKING_STATUSES)
+        .filter(store=store, pk__in=overdue_tasks, in_pool_since__isnull=True, status__in=WORKING_STATUSES)
         .order_by("pk")
         .values_list("pk", "owner_id")
     )
+    if not rows:
+        return 0
     owner_names = {u.pk: str(u)[:60] for u in User.objects.filter(pk__in={owner for _pk, owner in rows if owner})}
     pool_label = str(_("shared pool"))
-    for start in range(0, len(rows), 2000):
-        chunk = rows[start : start + 2000]
+    notices: dict[int, int] = {}
+    for start in range(0, len(rows), JOB_CHUNK):
+        chunk = rows[start : start + JOB_CHUNK]
         ids = [pk for pk, _owner in chunk]
         Lead.objects.filter(pk__in=ids).update(in_pool_since=now, owner=None, updated_at=now)
         Task.objects.filter(lead_id__in=ids, status=Task.Status.OPEN).update(status=Task.Status.CANCELLED, done_at=now)
@@ -971,20 +978,30 @@ def pool_return_overdue(*, store: Store, now: dt.datetime | None = None) -> int:
         for _pk, owner in chunk:
             if owner:
                 notices[owner] = notices.get(owner, 0) + 1
-    returned = len(rows)
+    owners = User.objects.in_bulk(notices)
     for owner_id, count in notices.items():
         notify(
-            recipients=User.objects.filter(pk=owner_id),
+            recipients=[owners[owner_id]],
             store=store,
             level="warning",
             title=_("%(count)d of your leads went back to the shared pool") % {"count": count},
             body=_("Their follow-ups were overdue for %(days)d days.") % {"days": settings.pool_return_days},
             url="/leads/pool/",
         )
-    return returned
+    return len(rows)
 
 
 # --- Daily maintenance ---------------------------------------------------------------------------
+
+
+def _lock_store_jobs(store: Store):
+    """One morning job per store at a time: lock the store's lead settings row (and return it).
+
+    A second worker waits here, then finds the rows already claimed, so its counts and notices are
+    its own (zero) rather than a repeat of the first worker's.
+    """
+    settings = lead_settings(store)
+    return type(settings).objects.select_for_update().get(pk=settings.pk)
 
 
 @transaction.atomic
@@ -996,8 +1013,7 @@ def tasks_create_due(*, store: Store, day: dt.date) -> int:
     """
     # The unique key keeps each task single; this lock (one run per store at a time) keeps the
     # returned count this run's own rather than the other worker's too.
-    settings = lead_settings(store)
-    type(settings).objects.select_for_update().get(pk=settings.pk)
+    _lock_store_jobs(store)
     start, end = day_range(day)
     leads = (
         Lead.objects.filter(
@@ -1007,12 +1023,16 @@ def tasks_create_due(*, store: Store, day: dt.date) -> int:
             next_follow_up_at__gte=start,
             next_follow_up_at__lt=end,
         )
-        # A subquery, not exclude(tasks__…, tasks__…): on a to-many relation that would exclude leads
+        # Per lead, not exclude(tasks__…, tasks__…): on a to-many relation that would exclude leads
         # with *any* open task (say an appointment) and *any* follow-up task (say a done one).
         .exclude(
-            pk__in=Task.objects.filter(
-                store=store, status=Task.Status.OPEN, kind__in=[Task.Kind.FOLLOW_UP, Task.Kind.FIRST_CONTACT]
-            ).values("lead_id")
+            Exists(
+                Task.objects.filter(
+                    lead=OuterRef("pk"),
+                    status=Task.Status.OPEN,
+                    kind__in=[Task.Kind.FOLLOW_UP, Task.Kind.FIRST_CONTACT],
+                )
+            )
         )
         .values_list("id", "owner_id", "next_follow_up_at")
     )
@@ -1020,32 +1040,30 @@ def tasks_create_due(*, store: Store, day: dt.date) -> int:
         Task(store=store, lead_id=lead_id, assignee_id=owner_id, kind=Task.Kind.FOLLOW_UP, due_at=due_at, due_date=day)
         for lead_id, owner_id, due_at in leads
     ]
-    before = Task.objects.filter(store=store, kind=Task.Kind.FOLLOW_UP, due_date=day).count()
+    if not tasks:
+        return 0
+    due_that_day = Task.objects.filter(
+        lead_id__in=[task.lead_id for task in tasks], kind=Task.Kind.FOLLOW_UP, due_date=day
+    )
+    before = due_that_day.count()
     Task.objects.bulk_create(tasks, batch_size=1000, ignore_conflicts=True)
-    return Task.objects.filter(store=store, kind=Task.Kind.FOLLOW_UP, due_date=day).count() - before
+    return due_that_day.count() - before
 
 
 @transaction.atomic
 def tasks_mark_overdue(*, store: Store, today: dt.date) -> int:
     """Mark open tasks due before today overdue, once, and tell each assignee how many."""
+    _lock_store_jobs(store)
     now = timezone.now()
-    per_user: dict[int, int] = {}
-    # Locked: a second worker waits, then finds them marked, so nobody is told twice.
-    candidates = list(
-        Task.objects.select_for_update(of=("self",))
-        .filter(store=store, status=Task.Status.OPEN, due_date__lt=today, overdue_marked_at__isnull=True)
-        .values_list("id", "assignee_id")
-    )
-    marked = 0
-    for chunk_start in range(0, len(candidates), 1000):
-        chunk = candidates[chunk_start : chunk_start + 1000]
-        ids = [task_id for task_id, _ in chunk]
-        marked += Task.objects.filter(pk__in=ids, overdue_marked_at__isnull=True).update(overdue_marked_at=now)
-        for _task_id, assignee_id in chunk:
-            per_user[assignee_id] = per_user.get(assignee_id, 0) + 1
+    due = Task.objects.filter(store=store, status=Task.Status.OPEN, due_date__lt=today, overdue_marked_at__isnull=True)
+    per_user = dict(due.order_by().values_list("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n"))
+    if not per_user:
+        return 0
+    marked = due.update(overdue_marked_at=now)
+    assignees = User.objects.in_bulk(per_user)
     for assignee_id, count in per_user.items():
         notify(
-            recipients=User.objects.filter(pk=assignee_id),
+            recipients=[assignees[assignee_id]],
             store=store,
             level="warning",
             title=_("%(count)d follow-up tasks are overdue") % {"count": count},
@@ -1057,40 +1075,40 @@ def tasks_mark_overdue(*, store: Store, today: dt.date) -> int:
 @transaction.atomic
 def tasks_escalate_overdue(*, store: Store, today: dt.date) -> int:
     """Tell supervisors and managers about tasks overdue past the store's alert limit, once each."""
-    settings = lead_settings(store)
+    settings = _lock_store_jobs(store)
     cutoff = today - dt.timedelta(days=settings.overdue_alert_days)
-    # Locked like tasks_mark_overdue: of two workers at once, the second finds nothing to escalate.
-    tasks = list(
-        Task.objects.select_for_update(of=("self",))
-        .filter(store=store, status=Task.Status.OPEN, due_date__lte=cutoff, escalated_at__isnull=True)
-        .exclude(kind=Task.Kind.APPOINTMENT)
-        .select_related("lead__customer", "assignee")[:5000]
-    )
-    if not tasks:
+    due = Task.objects.filter(
+        store=store, status=Task.Status.OPEN, due_date__lte=cutoff, escalated_at__isnull=True
+    ).exclude(kind=Task.Kind.APPOINTMENT)
+    rows = list(due.order_by().values_list("lead_id", "assignee_id", "lead__customer__name"))
+    if not rows:
         return 0
-    now = timezone.now()
-    escalated = Task.objects.filter(pk__in=[t.pk for t in tasks], escalated_at__isnull=True).update(escalated_at=now)
+    escalated = due.update(escalated_at=timezone.now())
     from .selectors import store_managers
 
-    per_recipient: dict[int, list[Task]] = {}
+    assignees = {u.pk: str(u) for u in User.objects.filter(pk__in={assignee for _lead, assignee, _name in rows})}
     managers = store_managers(store)
     recipients: dict[int, User] = {u.pk: u for u in managers}
-    for task in tasks:
-        # Managers hear of every task; a supervisor (added to ``recipients`` below) only of the team's.
-        for manager in managers:
-            per_recipient.setdefault(manager.pk, []).append(task)
-        for team in task.assignee.teams.filter(store=store).select_related("supervisor"):
-            if team.supervisor:
-                recipients[team.supervisor.pk] = team.supervisor
-                per_recipient.setdefault(team.supervisor.pk, []).append(task)
-    for user_id, user_tasks in per_recipient.items():
-        names = ", ".join(sorted({f"{t.lead.customer.name}（{t.assignee}）" for t in user_tasks})[:10])
+    # Managers hear of every task; a supervisor only of the team's.
+    supervisors_of: dict[int, set[int]] = {}
+    for member_id, supervisor_id in Team.objects.filter(
+        store=store, supervisor__isnull=False, members__isnull=False
+    ).values_list("members", "supervisor_id"):
+        supervisors_of.setdefault(member_id, set()).add(supervisor_id)
+    recipients.update(User.objects.in_bulk({pk for ids in supervisors_of.values() for pk in ids}))
+    per_recipient: dict[int, list[tuple[int, str]]] = {}
+    for lead_id, assignee_id, customer_name in rows:
+        line = (lead_id, f"{customer_name}（{assignees[assignee_id]}）")
+        for user_id in [*(m.pk for m in managers), *supervisors_of.get(assignee_id, ())]:
+            per_recipient.setdefault(user_id, []).append(line)
+    for user_id, lines in per_recipient.items():
+        names = ", ".join(sorted({name for _lead, name in lines})[:10])
         notify(
             recipients=[recipients[user_id]],
             store=store,
             level="warning",
             title=_("%(count)d leads have follow-ups overdue for %(days)d days or more")
-            % {"count": len({t.lead_id for t in user_tasks}), "days": settings.overdue_alert_days},
+            % {"count": len({lead for lead, _name in lines}), "days": settings.overdue_alert_days},
             body=names,
             url="/leads/list/?overdue=1",
         )

@@ -63,7 +63,7 @@ class VisitRegisterReport(Report):
         Column("arrived_at", _("Arrived"), "datetime", 16),
         Column("visitor", _("Visitor"), "text", 12),
         Column("phone", _("Phone"), "text", 14),
-        Column("party", _("Party"), "int", 6, _("People in the party.")),
+        Column("party", _("Party size"), "int", 6, _("People in the party.")),
         flag("first_visit", _("First visit"), _("1 when the desk registered a first visit.")),
         Column("consultant", _("Consultant"), "text", 10),
         Column("source", _("Source"), "text", 14),
@@ -100,7 +100,7 @@ class VisitRegisterReport(Report):
         ),
         flag(
             "late",
-            _("Late"),
+            _("Entered late"),
             _("1 when the visit was entered later after arrival than the store allows (showroom settings)."),
             compare=True,
         ),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.dates import day_start
 
-from .models import Callback, Complaint, ComplaintStatus
+from .models import Callback, Complaint, ComplaintStatus, Enquiry, Scorecard, ServiceReminder
 
 
 class ComplaintFilterSet(django_filters.FilterSet):
@@ -47,3 +47,35 @@ class CallbackFilterSet(django_filters.FilterSet):
     class Meta:
         model = Callback
         fields = ["kind", "assignee", "due_from", "due_to"]
+
+
+class ServiceReminderFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=ServiceReminder.Kind.choices, label=_("Reminder"))
+    open = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", label=_("Still open"))
+    due_from = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label=_("Due from"))
+    due_to = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label=_("Due to"))
+
+    class Meta:
+        model = ServiceReminder
+        fields = ["store", "kind", "open", "due_from", "due_to"]
+
+
+class EnquiryFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Enquiry.Kind.choices, label=_("Kind"))
+    open = django_filters.BooleanFilter(field_name="handled_at", lookup_expr="isnull", label=_("Still open"))
+
+    class Meta:
+        model = Enquiry
+        fields = ["store", "kind", "open", "passed_to"]
+
+
+class ScorecardFilterSet(django_filters.FilterSet):
+    approved = django_filters.BooleanFilter(
+        field_name="approved_at", lookup_expr="isnull", exclude=True, label=_("Approved")
+    )
+    month_from = django_filters.DateFilter(field_name="month", lookup_expr="gte", label=_("Month from"))
+    month_to = django_filters.DateFilter(field_name="month", lookup_expr="lte", label=_("Month to"))
+
+    class Meta:
+        model = Scorecard
+        fields = ["store", "approved", "month_from", "month_to"]

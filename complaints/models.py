@@ -447,6 +447,9 @@ class ServiceReminder(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     result = models.TextField(_("result"), blank=True)
+    skipped = models.BooleanField(
+        _("skipped"), default=False, help_text=_("Closed without a call; the result says why.")
+    )
 
     objects = StoreScopedQuerySet.as_manager()
 

@@ -876,6 +876,26 @@ def reminder_done(*, actor: User, reminder: ServiceReminder, result: str, now: d
 
 
 @transaction.atomic
+def reminder_skip(*, actor: User, reminder: ServiceReminder, reason: str, now: dt.datetime | None = None):
+    """Close a reminder without calling (the customer services the car elsewhere, sold it, asked
+    not to be called …), saying why."""
+    reminder = ServiceReminder.objects.select_for_update().get(pk=reminder.pk)
+    if not actor.has_store_perm(reminder.store_id, "callbacks.reminders"):
+        raise PermissionDenied
+    if reminder.done_at is not None:
+        raise ValidationError(_("This reminder has already been done."))
+    reminder.result = _required(reason, "reason", _("Say why the reminder is skipped."))
+    reminder.skipped = True
+    reminder.done_at = now or timezone.now()
+    reminder.done_by = actor
+    reminder.save(update_fields=["result", "skipped", "done_at", "done_by"])
+    audit_record(
+        actor=actor, action="reminder.skip", obj=reminder, changes={"kind": reminder.kind, "reason": reminder.result}
+    )
+    return reminder
+
+
+@transaction.atomic
 def enquiry_log(
     *,
     actor: User,

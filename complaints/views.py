@@ -564,13 +564,18 @@ class ReminderDoneView(StorePermissionRequiredMixin, View):
     def post(self, request, pk):
         reminder = get_object_or_404(ServiceReminder, store=request.store, pk=pk)
         form = ReminderDoneForm(request.POST)
+        skip = request.POST.get("step") == "skip"
         if form.is_valid():
+            text = form.cleaned_data["result"]
             try:
-                services.reminder_done(actor=request.user, reminder=reminder, result=form.cleaned_data["result"])
+                if skip:
+                    services.reminder_skip(actor=request.user, reminder=reminder, reason=text)
+                else:
+                    services.reminder_done(actor=request.user, reminder=reminder, result=text)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, _("Reminder done."))
+                messages.success(request, _("Reminder skipped.") if skip else _("Reminder done."))
         else:
             messages.error(request, _("Write down what the customer said."))
         return redirect("complaints:reminders")

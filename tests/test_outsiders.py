@@ -379,6 +379,14 @@ def _report_file_in(store: Store):
     return row
 
 
+def _scorecard_in(store: Store):
+    from complaints import services as complaint_services
+
+    # A customer-service manager with the export grant, so that someone in the store reaches the export.
+    manager = make_member(store, "cs_manager", username=f"csm_{store.code}_{User.objects.count()}", can_export=True)
+    return complaint_services.scorecard_build(actor=manager, store=store, month=dt.date(2026, 3, 1))
+
+
 def _settings_of(model_label: str):
     def make(store: Store):
         return apps.get_model(model_label).objects.get_or_create(store=store)[0]
@@ -438,6 +446,7 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     "complaints.Callback": _callback_in,
     "complaints.ServiceReminder": _service_reminder_in,
     "complaints.Enquiry": _enquiry_in,
+    "complaints.Scorecard": _scorecard_in,
     # reports
     "reports.ExportJob": _export_job_in,
     "reports.ReportFile": _report_file_in,

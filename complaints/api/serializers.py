@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..models import Callback, Complaint, ComplaintStep
+from ..models import Callback, Complaint, ComplaintStep, Enquiry, Scorecard, ScorecardLine, ServiceReminder
 
 
 class ComplaintStepSerializer(serializers.ModelSerializer):
@@ -110,3 +110,113 @@ class CallbackRecordSerializer(serializers.Serializer):
 
 class CallbackCheckSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
+
+
+# --- Vehicle-service reminders ----------------------------------------------------------------
+
+
+class ServiceReminderSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = ServiceReminder
+        fields = [
+            "id",
+            "store",
+            "customer",
+            "customer_name",
+            "order",
+            "order_number",
+            "kind",
+            "due_date",
+            "done_at",
+            "done_by",
+            "result",
+            "skipped",
+        ]
+
+
+class ReminderDoneSerializer(serializers.Serializer):
+    result = serializers.CharField(help_text="What the customer said.")
+
+
+class ReminderSkipSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the reminder is closed without a call.")
+
+
+# --- Enquiries and help calls -----------------------------------------------------------------
+
+
+class EnquirySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Enquiry
+        fields = [
+            "id",
+            "store",
+            "customer",
+            "caller_name",
+            "phone",
+            "kind",
+            "summary",
+            "created_by",
+            "created_at",
+            "result",
+            "passed_to",
+            "handled_by",
+            "handled_at",
+        ]
+
+
+class EnquiryCreateSerializer(serializers.Serializer):
+    store = serializers.IntegerField()
+    customer = serializers.IntegerField(required=False, allow_null=True)
+    caller_name = serializers.CharField(max_length=60)
+    phone = serializers.CharField(max_length=24, required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=Enquiry.Kind.choices, required=False, default=Enquiry.Kind.ENQUIRY)
+    summary = serializers.CharField()
+
+
+class EnquiryHandleSerializer(serializers.Serializer):
+    result = serializers.CharField(help_text="The answer given to the customer.")
+
+
+class EnquiryPassSerializer(serializers.Serializer):
+    passed_to = serializers.IntegerField(help_text="The colleague of the store who takes it over (is notified).")
+    result = serializers.CharField(help_text="Why it is passed on, and what was told to the customer.")
+
+
+# --- SSI scorecards ---------------------------------------------------------------------------
+
+
+class ScorecardLineSerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.display_name", read_only=True)
+
+    class Meta:
+        model = ScorecardLine
+        fields = [
+            "person",
+            "person_name",
+            "role",
+            "surveys",
+            "score",
+            "zero_items",
+            "outcome",
+            "amount",
+            "consequence",
+        ]
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    lines = ScorecardLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Scorecard
+        fields = ["id", "store", "month", "built_at", "approved_at", "approved_by", "lines"]
+
+
+class ScorecardBuildSerializer(serializers.Serializer):
+    store = serializers.IntegerField()
+    month = serializers.DateField(
+        input_formats=["%Y-%m", "iso-8601"], help_text="The month, as YYYY-MM (or any day of it, YYYY-MM-DD)."
+    )

@@ -71,3 +71,19 @@ def test_enquiries_logged_and_passed_on(client_for, store, users):
     assert Notification.objects.filter(recipient=users.sales_manager, title__contains="陈先生").exists()
     response = agent.post(handle, {"result": "again"}, follow=True)
     assert "alert-danger" in response.content.decode()
+
+
+def test_agent_skips_a_reminder_saying_why(client_for, store, users, trim):
+    order = deliver_order(store, users, trim)
+    reminder = ServiceReminder.objects.create(
+        store=store, customer=order.customer, order=order, kind=K.INSPECTION, due_date=dt.date.today()
+    )
+    agent = client_for(users.cs_agent)
+    url = reverse("complaints:reminder_done", args=[reminder.pk])
+    assert f'id="skip-{reminder.pk}"' in agent.get(reverse("complaints:reminders")).content.decode()
+    response = agent.post(url, {"result": "", "step": "skip"}, follow=True)
+    assert "alert-danger" in response.content.decode()
+    agent.post(url, {"result": "车已转卖", "step": "skip"})
+    reminder.refresh_from_db()
+    assert reminder.skipped and reminder.result == "车已转卖" and reminder.done_by == users.cs_agent
+    assert f'id="reminder-{reminder.pk}"' not in agent.get(reverse("complaints:reminders")).content.decode()

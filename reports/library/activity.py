@@ -18,15 +18,15 @@ from ..registry import register
 from .common import person_names
 
 CHANNELS = [
-    # FollowUp.Channel value, the formula of its column
-    (FollowUp.Channel.PHONE, _("Follow-ups logged that day by phone.")),
-    (FollowUp.Channel.SMS, _("Follow-ups logged that day by SMS.")),
-    (FollowUp.Channel.WECHAT, _("Follow-ups logged that day by WeChat.")),
-    (FollowUp.Channel.EMAIL, _("Follow-ups logged that day by email.")),
-    (FollowUp.Channel.VISIT, _("Follow-ups logged that day during a store visit.")),
-    (FollowUp.Channel.TEST_DRIVE, _("Follow-ups logged that day during a test drive.")),
+    # FollowUp.Channel value, the column's header and formula (headers name the follow-up: a
+    # "test drive" channel column is not the test drives given)
+    (FollowUp.Channel.PHONE, _("Phone follow-ups"), _("Follow-ups logged that day by phone.")),
+    (FollowUp.Channel.SMS, _("SMS follow-ups"), _("Follow-ups logged that day by SMS.")),
+    (FollowUp.Channel.WECHAT, _("WeChat follow-ups"), _("Follow-ups logged that day by WeChat.")),
+    (FollowUp.Channel.EMAIL, _("Email follow-ups"), _("Follow-ups logged that day by email.")),
+    (FollowUp.Channel.VISIT, _("Store-visit follow-ups"), _("Follow-ups logged that day during a store visit.")),
+    (FollowUp.Channel.TEST_DRIVE, _("Test-drive follow-ups"), _("Follow-ups logged that day during a test drive.")),
 ]
-CHANNEL_LABELS = dict(FollowUp.Channel.choices)
 
 ACTIVITIES = {
     # key: (metric, date field, person field)
@@ -52,7 +52,7 @@ class ActivityReport(Report):
     columns = [
         Column("day", _("Day"), "date", 12),
         Column("consultant", _("Consultant"), "text", 14),
-        *[Column(channel_key(value), CHANNEL_LABELS[value], "int", 8, formula=formula) for value, formula in CHANNELS],
+        *[Column(channel_key(value), header, "int", 9, formula=formula) for value, header, formula in CHANNELS],
         Column(
             "follow_ups",
             _("Follow-ups"),
@@ -104,7 +104,7 @@ class ActivityReport(Report):
         q = self.query
         counts: dict[str, Counter] = {}
         by_channel = metrics.follow_ups_by_channel(q)
-        for value, _formula in CHANNELS:
+        for value, _header, _formula in CHANNELS:
             counts[channel_key(value)] = by_channel.get(value, Counter())
         counts["follow_ups"] = sum(by_channel.values(), Counter())
         for key, (function, date_field, person_field) in ACTIVITIES.items():

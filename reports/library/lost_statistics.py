@@ -20,8 +20,8 @@ from ..registry import register
 from .common import person_names
 
 SPREADS = (
-    ("period", _("By period")),
-    ("series", _("By series")),
+    ("period", _("Weeks or months")),
+    ("series", _("Series")),
 )
 WEEKS_UP_TO_DAYS = 31  # a period of up to a month is spread over weeks, a longer one over months
 SERIES_COLUMNS = 12  # the series lost most get a column each; the rest share one
@@ -81,7 +81,9 @@ def periods(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
 
 
 def period_header(start: dt.date, end: dt.date, weekly: bool) -> str:
-    return f"{start:%m-%d}–{end:%m-%d}" if weekly else f"{start:%Y-%m}"
+    if not weekly:
+        return f"{start:%Y-%m}"
+    return f"{start:%m-%d}" if start == end else f"{start:%m-%d}–{end:%m-%d}"
 
 
 @register
@@ -93,7 +95,7 @@ class LostStatisticsReport(Report):
         "Per consultant: the leads lost in the period, spread over weeks (a period of up to a month), months or "
         "series, then lost, orders and the lost rate. Invalid leads are not lost: they are counted apart."
     )
-    options = (Option("spread", _("Columns"), SPREADS, "period"),)
+    options = (Option("spread", _("Spread lost leads over"), SPREADS, "period"),)
     columns = [Column("consultant", _("Consultant"), "text", 14), *FIGURES]
 
     def __init__(self, query):

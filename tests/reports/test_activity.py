@@ -187,7 +187,15 @@ def test_screen_excel_and_print_agree(store, users, month, client_for):
     sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = next(i for i, row in enumerate(values) if row[0] == "Day")
-    assert values[header][2:8] == ["Phone", "SMS", "WeChat", "Email", "Store visit", "Test drive"]
+    assert values[header][2:8] == [
+        "Phone follow-ups",
+        "SMS follow-ups",
+        "WeChat follow-ups",
+        "Email follow-ups",
+        "Store-visit follow-ups",
+        "Test-drive follow-ups",
+    ]
+    assert values[header][11] == "Test drives given"
     keys = [c.key for c in result.columns]
     data = values[header + 1 : header + 1 + len(result.rows)]
     assert [row[1:] for row in data] == [[r[k] for k in keys[1:]] for r in result.rows]

@@ -577,6 +577,41 @@ def callbacks_schedule(*, order, actor: User | None = None) -> int:
     return created
 
 
+CATCH_UP_DAYS = 30  # deliveries this recent get a ladder the daily job finds missing
+
+
+def callbacks_schedule_missing(*, today: dt.date | None = None, store: Store | None = None) -> int:
+    """Daily: schedule the ladder of every delivery of the last ``CATCH_UP_DAYS`` days that has no
+    callback at all (its delivery signal was lost: a failed receiver, an import). Idempotent: a
+    delivery with callbacks is skipped, and ``callbacks_schedule`` is unique by order, kind and day."""
+    from django.db.models import Exists, OuterRef
+
+    from accounts.dates import day_start
+    from showroom.models import Order
+
+    today = today or timezone.localdate()
+    orders = Order.objects.filter(
+        status=Order.Status.DELIVERED,
+        delivered_at__gte=day_start(today - dt.timedelta(days=CATCH_UP_DAYS)),
+        delivered_at__lt=day_start(today + dt.timedelta(days=1)),
+    ).filter(~Exists(Callback.objects.filter(order=OuterRef("pk"))))
+    if store is not None:
+        orders = orders.filter(store=store)
+    created = 0
+    for order in orders.select_related("store", "customer", "seller").order_by("pk"):
+        created += callbacks_schedule(order=order)
+    return created
+
+
+def callbacks_create_daily(*, today: dt.date | None = None, store: Store | None = None) -> dict[str, int]:
+    """The day's callbacks: ladders missing from recent deliveries, and the next ongoing and
+    repeat-purchase rungs that came due. Running it twice creates nothing twice."""
+    return {
+        "scheduled": callbacks_schedule_missing(today=today, store=store),
+        "extended": callbacks_extend(today=today, store=store),
+    }
+
+
 def callbacks_extend(*, today: dt.date | None = None, store: Store | None = None) -> int:
     """Daily: the ongoing and repeat-purchase rungs repeat — once a rung's latest callback is due,
     its next one is scheduled. Idempotent by the unique (order, kind, due date)."""

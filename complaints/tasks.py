@@ -14,6 +14,13 @@ def escalate_complaints_all() -> dict[str, int]:
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def create_callbacks_all() -> dict[str, int]:
+    """Daily before opening: the day's callbacks — ladders missing from recent deliveries, and the
+    next ongoing and repeat-purchase rungs that came due."""
+    return services.callbacks_create_daily()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def extend_callback_ladders_all() -> int:
     """Daily before opening: schedule the next ongoing and repeat-purchase callbacks that came due."""
     return services.callbacks_extend()

@@ -310,8 +310,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.tasks.create_service_reminders_all",
         "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=15),
     },
-    "callbacks-extend-ladders": {
-        "task": "complaints.tasks.extend_callback_ladders_all",
+    # The day's callbacks: ladders missing from recent deliveries, the next repeating rungs.
+    "callbacks-create": {
+        "task": "complaints.tasks.create_callbacks_all",
         "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=10),
     },
     # Reports: expired exports are deleted at night.

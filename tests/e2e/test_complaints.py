@@ -78,3 +78,32 @@ def test_complaint_from_registration_to_archive(page, live_server, sign_in, shot
     page.goto(f"{live_server.url}{reverse('complaints:print', args=[complaint.pk])}")
     expect(page.locator("#print-signatures tbody tr")).to_have_count(8)
     shot(page, "print")
+
+
+def test_consultant_makes_todays_callback_from_my_tasks(page, live_server, sign_in, shot, store, known_users, trim):  # noqa: F811
+    """A delivery puts the same-day callback on the consultant's "My tasks"; opened from there and
+    recorded, it leaves the list."""
+    from complaints.models import Callback
+
+    users = known_users
+    order = deliver_order(store, users, trim)
+    callback = Callback.objects.get(order=order, kind=Callback.Kind.SAME_DAY)
+    sign_in(page, users.consultant.username)
+    page.goto(f"{live_server.url}{reverse('leads:my_tasks')}")
+    row = page.locator(f"#provided-callback-{callback.pk}")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text(order.customer.name)
+    shot(page, "my-tasks-callback")
+    with page.expect_navigation():
+        row.locator("a").click()
+    page.check("#id_reached_0")
+    page.fill("#id_result", "客户用车正常，对交车很满意")
+    shot(page, "callback-form")
+    with page.expect_navigation():
+        page.click("#callback-save")
+    expect(page.locator(".alert-success")).to_be_visible()
+    page.goto(f"{live_server.url}{reverse('leads:my_tasks')}")
+    expect(page.locator(f"#provided-callback-{callback.pk}")).to_have_count(0)
+    shot(page, "my-tasks-done")
+    callback.refresh_from_db()
+    assert callback.done_by == users.consultant and callback.reached is True

@@ -329,7 +329,11 @@ def report_subscriptions_send(*, store: Store, day: dt.date, today: dt.date | No
         if not center_may_receive(user, store):
             continue
         perms = user.perms_in(store)
-        due = [s for s in group if (s.report, s.period) in files and REPORTS[s.report].is_allowed(perms)]
+        due = [
+            s
+            for s in group
+            if (s.report, s.period) in files and s.report in REPORTS and REPORTS[s.report].is_allowed(perms)
+        ]
         claimed = [s for s in due if _claim(s, today)]
         if not claimed:
             continue

@@ -376,6 +376,19 @@ def test_nothing_is_sent_for_a_day_without_files(store, manager):
     assert ReportSubscription.objects.get().last_sent_on is None
 
 
+def test_a_subscription_to_a_report_no_longer_registered_is_skipped(store, manager, november):
+    subscribe(manager, store, ("daily_work", "day"))
+    ReportSubscription.objects.create(store=store, user=manager, report="no_longer_a_report", period=Period.DAY)
+    make_file(store, DAY, report="no_longer_a_report")  # built before the report was withdrawn
+    build(store)
+
+    assert services.report_subscriptions_send(store=store, day=DAY) == 1
+
+    [message] = mail.outbox
+    assert [name for name, _content, _type in message.attachments] == [services.center_filename(file_of(store))]
+    assert ReportSubscription.objects.get(report="no_longer_a_report").last_sent_on is None
+
+
 def test_a_subscription_claimed_by_another_run_is_not_sent_twice(store, manager, november):
     subscribe(manager, store, ("daily_work", "day"))
     build(store)

@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.purge_exports",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Reports: the daily summaries (the days before, and days changed since), before the report center.
+    "reports-refresh-daily-counts": {
+        "task": "reports.tasks.refresh_daily_counts_all",
+        "schedule": crontab(hour=env_int("DAILY_JOB_HOUR", 7), minute=25),
+    },
     # Reports: the report center's files of the day before (and the month to it), then the subscribers' emails.
     "reports-build-center": {
         "task": "reports.tasks.build_report_center_all",
@@ -331,6 +336,9 @@ CELERY_BEAT_SCHEDULE = {
 # Exports with more rows than this run in the background and are downloaded from "My exports".
 REPORT_EXPORT_BACKGROUND_ROWS = env_int("REPORT_EXPORT_BACKGROUND_ROWS", 20000)
 REPORT_EXPORT_EXPIRY_HOURS = env_int("REPORT_EXPORT_EXPIRY_HOURS", 72)
+# The morning job recounts this many days before today (late entries and corrections), besides
+# every day changed since its previous run.
+REPORT_SUMMARY_REFRESH_DAYS = env_int("REPORT_SUMMARY_REFRESH_DAYS", 3)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -136,3 +136,82 @@ class ReportSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.report} {self.period}"
+
+
+class DailyCount(models.Model):
+    """One person's figures for one Beijing day in one store: the per-day metrics of
+    ``reports.metrics``, counted once a day is over (see ``reports.summary``), so that reports over
+    months and years add up thousands of rows instead of millions. Derived data: rebuilt, never edited."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("store"))
+    day = models.DateField(_("day"))
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    captured_leads = models.PositiveIntegerField(default=0)
+    follow_ups = models.PositiveIntegerField(default=0)
+    follow_ups_phone = models.PositiveIntegerField(default=0)
+    follow_ups_sms = models.PositiveIntegerField(default=0)
+    follow_ups_wechat = models.PositiveIntegerField(default=0)
+    follow_ups_email = models.PositiveIntegerField(default=0)
+    follow_ups_visit = models.PositiveIntegerField(default=0)
+    follow_ups_test_drive = models.PositiveIntegerField(default=0)
+    invitations = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+    first_visits = models.PositiveIntegerField(default=0)
+    test_drives = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    deliveries = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+
+    objects = StoreScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily count")
+        verbose_name_plural = _("daily counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "day", "person"], condition=Q(person__isnull=False), name="dailycount_one_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "day"], condition=Q(person__isnull=True), name="dailycount_one_unassigned"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "day"], name="dailycount_store_day")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.day:%Y-%m-%d} {self.person_id or '-'}"
+
+
+class SummaryDay(models.Model):
+    """A store's day whose ``DailyCount`` rows are built (only days already over are built)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("store"))
+    day = models.DateField(_("day"))
+    built_at = models.DateTimeField(_("built at"))
+
+    class Meta:
+        verbose_name = _("summarised day")
+        verbose_name_plural = _("summarised days")
+        constraints = [models.UniqueConstraint(fields=["store", "day"], name="summaryday_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.day:%Y-%m-%d}"
+
+
+class SummaryState(models.Model):
+    """How far a store's summaries are checked: every change made before ``changes_checked_at`` to
+    a summarised day's rows is in its ``DailyCount`` rows; later ones are looked up when reading.
+    Until a first check (empty), the store's reports are computed live. The row is also the lock
+    that keeps two builds of the store's summaries apart."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("store"))
+    changes_checked_at = models.DateTimeField(_("changes checked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("summary state")
+        verbose_name_plural = _("summary states")
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.changes_checked_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,5 @@
-"""Background work of the reports app: exports, the purge of expired ones, and the report center's
-morning build with its subscription emails."""
+"""Background work of the reports app: exports, the purge of expired ones, the report center's
+morning build with its subscription emails, and the daily summaries the reports read."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Store
 
-from . import services
+from . import services, summary
 
 
 @shared_task(acks_late=True, max_retries=0)
@@ -46,3 +46,21 @@ def build_report_center_store(store_id: int, day: str) -> dict[str, int]:
     files = services.report_center_build(store=store, day=reported)
     emails = services.report_subscriptions_send(store=store, day=reported)
     return {"files": len(files), "emails": emails}
+
+
+@shared_task
+def refresh_daily_counts_all() -> int:
+    """Every morning, before the report center: each active store's daily summaries brought up to date."""
+    store_ids = list(Store.objects.filter(is_active=True).values_list("id", flat=True))
+    for store_id in store_ids:
+        refresh_daily_counts.delay(store_id)
+    return len(store_ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def refresh_daily_counts(store_id: int) -> int:
+    """The store's last days and every day changed since the previous run, counted afresh (idempotent)."""
+    store = Store.objects.filter(pk=store_id, is_active=True).first()
+    if store is None:
+        return 0
+    return summary.summary_refresh(store=store)

@@ -1,17 +1,20 @@
-"""2 工作日报表 — the daily work report: per consultant per day, what the sales floor did."""
+"""2 工作日报表 — the daily work report: per consultant per day, what the sales floor did.
+
+The counts come from ``reports.summary``: the days that are over from the daily summaries, today
+(and anything the summaries cannot answer) from the raw rows, with the same metric definitions."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from .. import metrics
+from .. import summary
 from ..base import Chart, Column, Report, ReportResult
 from ..registry import register
 from .common import person_names
 
 METRICS = [
-    # key, header, formula, (queryset, date field, person field)
-    ("new_leads", _("New leads"), _("Leads captured that day (merged duplicates excluded)."), "captured"),
+    # key, header, formula, the summary's column (a metric of ``reports.metrics``)
+    ("new_leads", _("New leads"), _("Leads captured that day (merged duplicates excluded)."), "captured_leads"),
     ("follow_ups", _("Follow-ups"), _("Follow-up records logged that day."), "follow_ups"),
     ("invitations", _("Invitations"), _("Appointments made that day."), "invitations"),
     ("arrivals", _("Arrivals"), _("Showroom visits received that day."), "visits"),
@@ -20,17 +23,7 @@ METRICS = [
     ("deliveries", _("Deliveries"), _("Cars delivered that day."), "deliveries"),
     ("lost", _("Lost"), _("Lost requests approved that day (invalid leads are not lost)."), "lost"),
 ]
-
-SOURCES = {
-    "captured": (metrics.captured_leads, "created_at", "owner_id"),
-    "follow_ups": (metrics.follow_ups, "created_at", "author_id"),
-    "invitations": (metrics.invitations, "created_at", "created_by_id"),
-    "visits": (metrics.visits, "arrived_at", "consultant_id"),
-    "test_drives": (metrics.test_drives, "started_at", "consultant_id"),
-    "orders": (metrics.orders, "confirmed_at", "seller_id"),
-    "deliveries": (metrics.deliveries, "delivered_at", "seller_id"),
-    "lost": (metrics.lost, "decided_at", "requested_by_id"),
-}
+SUMMARY_COLUMNS = {key: column for key, _header, _formula, column in METRICS}
 
 
 @register
@@ -44,21 +37,42 @@ class DailyWorkReport(Report):
     columns = [
         Column("day", _("Day"), "date", 12),
         Column("consultant", _("Consultant"), "text", 14),
-        *[Column(key, header, "int", 10, formula=formula, compare=True) for key, header, formula, _src in METRICS],
+        *[Column(key, header, "int", 10, formula=formula, compare=True) for key, header, formula, _col in METRICS],
     ]
 
     def rows(self):
-        counts = {}
-        for key, _header, _formula, source in METRICS:
-            function, date_field, person_field = SOURCES[source]
-            counts[key] = metrics.by_day_and_person(function(self.query), date_field, person_field)
+        counts = summary.counts(self.query, SUMMARY_COLUMNS.values())
         keys = sorted({cell for counter in counts.values() for cell in counter}, key=lambda k: (k[0], k[1] or 0))
         names = person_names(person for _day, person in keys)
+        columns = list(SUMMARY_COLUMNS.items())
         for day, person in keys:
             row = {"day": day, "consultant": names.get(person, "—")}
-            for key in counts:
-                row[key] = counts[key].get((day, person), 0)
+            for key, column in columns:
+                row[key] = counts[column].get((day, person), 0)
             yield row
+
+    def totals(self, rows):
+        if rows is not None:
+            return super().totals(rows)
+        # Without the rows at hand (the comparison, a long period): one sum per figure.
+        sums = summary.totals(self.query, SUMMARY_COLUMNS.values())
+        return {key: sums[column] for key, column in SUMMARY_COLUMNS.items()}
+
+    def row_estimate(self) -> int:
+        """At most one row per day per person who may appear."""
+        from accounts.models import Membership
+
+        q = self.query
+        people: set[int] = set()
+        for store_id in q.store_ids:
+            scope = q.scope(store_id)
+            if scope is None:
+                people |= set(Membership.objects.filter(store_id=store_id).values_list("user_id", flat=True))
+            else:
+                people |= scope
+        if q.consultant is not None:
+            people &= {q.consultant.pk}
+        return q.days * len(people)
 
     def chart(self, result: ReportResult):
         per_day: dict = {}

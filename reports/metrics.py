@@ -246,3 +246,94 @@ def follow_ups_by_channel(q: ReportQuery) -> dict[str, Counter]:
     for day, person, channel, n in rows:
         counts[channel][(day, person)] += n
     return dict(counts)
+
+
+# -- the dashboard: the funnel's steps, DCC sales, customer service, the info clerks ----------------
+
+
+def filed_leads(q: ReportQuery) -> QuerySet[Lead]:
+    """留档: of the leads captured, those whose customer left a phone number."""
+    return captured_leads(q).exclude(customer__phone="")
+
+
+def first_visit_deals(q: ReportQuery) -> QuerySet[Order]:
+    """首洽成交: orders placed on the day of the lead's first visit (``Order.is_first_visit_deal``)."""
+    return orders(q).filter(is_first_visit_deal=True)
+
+
+def follow_up_deals(q: ReportQuery) -> QuerySet[Order]:
+    """跟踪回访成交: the other orders (closing rate = first-visit deals + follow-up deals ÷ leads)."""
+    return orders(q).filter(is_first_visit_deal=False)
+
+
+def dcc_orders(q: ReportQuery) -> QuerySet[Order]:
+    """DCC-sourced orders (单列), the DCC's own rule: sold by a DCC agent, or on a lead handed to
+    the DCC or invited by it."""
+    from dcc.selectors import dcc_lead_condition
+
+    return orders(q).filter(Q(is_dcc_sale=True) | dcc_lead_condition("lead__"))
+
+
+def dcc_appointments_due(q: ReportQuery) -> QuerySet[Appointment]:
+    """Appointments the DCC made, scheduled in the period (see ``appointments_due``)."""
+    return appointments_due(q).filter(origin=Appointment.Origin.DCC)
+
+
+def showroom_appointments_due(q: ReportQuery) -> QuerySet[Appointment]:
+    """Appointments the showroom's staff made, scheduled in the period."""
+    return appointments_due(q).exclude(origin=Appointment.Origin.DCC)
+
+
+def complaints_registered(q: ReportQuery):
+    """Complaints registered in the period (a complaint's person is the consultant handling it)."""
+    from complaints.models import Complaint
+
+    return Complaint.objects.filter(q.between("registered_at"), q.people("store_id", "handler_id"))
+
+
+def complaints_handled_in_time(q: ReportQuery):
+    """Of the complaints registered, those whose handled form came back by its due time
+    (complaint SLA compliance = these ÷ complaints registered)."""
+    from django.db.models import F
+
+    return complaints_registered(q).filter(handled_at__isnull=False, handled_at__lte=F("due_at"))
+
+
+def callbacks_due(q: ReportQuery):
+    """Post-sale callbacks due in the period: the consultants' ladder and customer service's
+    satisfaction callbacks (callback completion = done ÷ due)."""
+    from complaints.models import Callback
+
+    return Callback.objects.filter(q.people("store_id", "assignee_id"), due_date__gte=q.first, due_date__lte=q.last)
+
+
+def callbacks_done(q: ReportQuery):
+    """Of the callbacks due, those done (on time or late)."""
+    return callbacks_due(q).filter(done_at__isnull=False)
+
+
+def satisfaction_surveys(q: ReportQuery):
+    """Satisfaction callbacks done in the period with a score: the SSI is their average score, as
+    on the month's scorecard."""
+    from complaints.models import Callback
+
+    return Callback.objects.filter(
+        q.between("done_at"),
+        q.people("store_id", "assignee_id"),
+        kind=Callback.Kind.SATISFACTION,
+        score__isnull=False,
+    )
+
+
+def clerk_days(q: ReportQuery) -> list:
+    """The info clerks' figures per clerk per day (``showroom.selectors.clerk_figures``) in the
+    chosen stores, as (store id, ClerkDay), for the clerks whose figures the user may see."""
+    from showroom.selectors import clerk_figures
+
+    found = []
+    for store in q.stores:
+        scope = q.scope(store.pk)
+        found += [
+            (store.pk, row) for row in clerk_figures(store, q.first, q.last) if scope is None or row.clerk_id in scope
+        ]
+    return found

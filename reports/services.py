@@ -380,3 +380,73 @@ def _subscription_email(user: User, store: Store, day: dt.date, files: list[Repo
         with report_file.file.open("rb") as handle:
             message.attach(name, handle.read(), XLSX_CONTENT_TYPE)
     return message
+
+
+# -- Sales targets ----------------------------------------------------------------------------------
+
+
+def target_people(store: Store, month: dt.date):
+    """Who may have a target in the store that month: the people who sell there, and anyone who
+    already has one (so that a target of someone who moved on can still be cleared)."""
+    from django.db.models import Q
+
+    from accounts.selectors import store_users_with_perm
+
+    from .models import SalesTarget
+
+    holders = SalesTarget.objects.filter(store=store, month=month.replace(day=1), consultant__isnull=False)
+    return (
+        User.objects.filter(
+            Q(pk__in=store_users_with_perm(store, "showroom.sell").values("pk"))
+            | Q(pk__in=holders.values("consultant_id"))
+        )
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+@transaction.atomic
+def target_set(
+    *, actor: User, store: Store, month: dt.date, store_units: int | None, consultant_units: dict | None = None
+) -> dict:
+    """Make the month's sales targets (orders) of ``store`` these: the store's own and, in
+    ``consultant_units`` ({user: units}), each consultant's; ``None`` removes a target. People left
+    out of ``consultant_units`` keep theirs. One audit entry lists what changed; returns it."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils.translation import gettext as _
+
+    from .models import SalesTarget
+
+    if not actor.has_store_perm(store, "reports.set_targets"):
+        raise PermissionDenied
+    month = month.replace(day=1)
+    consultant_units = consultant_units or {}
+    wanted = {None: store_units, **{person.pk: units for person, units in consultant_units.items()}}
+    if any(units is not None and not 0 <= int(units) <= 100_000 for units in wanted.values()):
+        raise ValidationError(_("A target is a number of orders from 0 to 100,000."))
+    Store.objects.select_for_update().filter(pk=store.pk).first()  # one save of a store's targets at a time
+    allowed = set(target_people(store, month).values_list("pk", flat=True))
+    if any(pk is not None and pk not in allowed for pk in wanted):
+        raise ValidationError(_("Targets can be set only for people who sell in this store."))
+    existing = {row.consultant_id: row for row in SalesTarget.objects.filter(store=store, month=month)}
+    names = {person.pk: person.username for person in consultant_units}
+    changes: dict[str, list] = {}
+    for person_id, units in wanted.items():
+        label = names[person_id] if person_id is not None else "store"
+        row = existing.get(person_id)
+        if units is None:
+            if row is not None:
+                changes[label] = [row.units, None]
+                row.delete()
+        elif row is None:
+            SalesTarget.objects.create(store=store, month=month, consultant_id=person_id, units=units, set_by=actor)
+            changes[label] = [None, int(units)]
+        elif row.units != units:
+            changes[label] = [row.units, int(units)]
+            row.units, row.set_by = units, actor
+            row.save(update_fields=["units", "set_by", "updated_at"])
+    if changes:
+        audit_record(
+            actor=actor, action="reports.targets", store=store, changes={"month": f"{month:%Y-%m}", "targets": changes}
+        )
+    return changes

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import center_views, views
+from .dashboard_views import GroupDashboardView, StoreDashboardView, TargetsView
 
 app_name = "reports"
 
@@ -13,4 +14,7 @@ urlpatterns = [
     path("r/<slug:identifier>/export/", views.ReportExportView.as_view(), name="export"),
     path("center/", center_views.ReportCenterView.as_view(), name="center"),
     path("center/<int:pk>/download/", center_views.ReportFileDownloadView.as_view(), name="center_download"),
+    path("dashboard/", StoreDashboardView.as_view(), name="dashboard"),
+    path("dashboard/group/", GroupDashboardView.as_view(), name="group_dashboard"),
+    path("targets/", TargetsView.as_view(), name="targets"),
 ]

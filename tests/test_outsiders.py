@@ -387,6 +387,17 @@ def _scorecard_in(store: Store):
     return complaint_services.scorecard_build(actor=manager, store=store, month=dt.date(2026, 3, 1))
 
 
+def _sales_target_in(store: Store):
+    from reports.models import SalesTarget
+
+    return SalesTarget.objects.create(
+        store=store,
+        month=dt.date(2026, 11, 1),
+        units=8,
+        set_by=make_member(store, "gm", username=f"gm_{store.code}_{User.objects.count()}"),
+    )
+
+
 def _settings_of(model_label: str):
     def make(store: Store):
         return apps.get_model(model_label).objects.get_or_create(store=store)[0]
@@ -450,6 +461,7 @@ OUTSIDER_FACTORIES: dict[str, Callable[[Store], models.Model]] = {
     # reports
     "reports.ExportJob": _export_job_in,
     "reports.ReportFile": _report_file_in,
+    "reports.SalesTarget": _sales_target_in,
 }
 
 

@@ -136,6 +136,10 @@ class ExportListView(StorePermissionRequiredMixin, ListView):
 
 
 class ExportDownloadView(StorePermissionRequiredMixin, View):
+    """The owner downloads a finished export until it expires; anybody else gets 404."""
+
+    model = ExportJob
+
     def has_permission(self) -> bool:
         return self.request.store is not None and self.request.user.can_export
 

@@ -232,22 +232,6 @@ def valid_leads(q: ReportQuery) -> QuerySet[Lead]:
     return captured_leads(q).exclude(status=LeadStatus.INVALID)
 
 
-def follow_ups_by_channel(q: ReportQuery) -> dict[str, Counter]:
-    """Follow-ups of the period per channel, each a Counter per (Beijing day, author id)."""
-    counts: dict[str, Counter] = defaultdict(Counter)
-    rows = (
-        follow_ups(q)
-        .annotate(_day=TruncDate("created_at"))
-        .values("_day", "author_id", "channel")
-        .annotate(n=Count("pk"))
-        .values_list("_day", "author_id", "channel", "n")
-        .order_by()
-    )
-    for day, person, channel, n in rows:
-        counts[channel][(day, person)] += n
-    return dict(counts)
-
-
 # -- the dashboard: the funnel's steps, DCC sales, customer service, the info clerks ----------------
 
 

@@ -1,6 +1,9 @@
 """9 销售顾问访问活动日报表 — consultant activity daily report: per consultant per day, the contacts
 made by channel, the invitations, the customers received and the test drives, and the planned
-follow-up tasks of the day against those done on time (follow-up punctuality)."""
+follow-up tasks of the day against those done on time (follow-up punctuality).
+
+The activities come from ``reports.summary`` (days that are over from the daily summaries, the rest
+live, with the same metric definitions); the tasks are counted live."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Membership
 from leads.models import FollowUp
 
-from .. import metrics
+from .. import metrics, summary
 from ..base import Chart, Column, Report, ReportResult
 from ..registry import register
 from .common import person_names
@@ -28,16 +31,19 @@ CHANNELS = [
     (FollowUp.Channel.TEST_DRIVE, _("Test-drive follow-ups"), _("Follow-ups logged that day during a test drive.")),
 ]
 
-ACTIVITIES = {
-    # key: (metric, date field, person field)
-    "invitations": (metrics.invitations, "created_at", "created_by_id"),
-    "visits": (metrics.visits, "arrived_at", "consultant_id"),
-    "test_drives": (metrics.test_drives, "started_at", "consultant_id"),
-}
-
 
 def channel_key(channel: str) -> str:
     return f"channel_{channel}"
+
+
+# Each count column and the summary's column it reads.
+SUMMARY_COLUMNS = {
+    **{channel_key(value): f"follow_ups_{value}" for value, _header, _formula in CHANNELS},
+    "follow_ups": "follow_ups",
+    "invitations": "invitations",
+    "visits": "visits",
+    "test_drives": "test_drives",
+}
 
 
 @register
@@ -99,20 +105,20 @@ class ActivityReport(Report):
         ),
     ]
 
+    def tasks(self):
+        """The tasks due and those done on time; a task belongs to a lead, so the source and series
+        filters narrow them like the rest."""
+        q = self.query
+        lead_filter = (q.sources("lead__source_id"), q.series("lead__series_id"))
+        return metrics.tasks_due(q).filter(*lead_filter), metrics.tasks_on_time(q).filter(*lead_filter)
+
     def counts(self) -> dict[str, Counter]:
         """Each column's counts per (Beijing day, person id)."""
-        q = self.query
-        counts: dict[str, Counter] = {}
-        by_channel = metrics.follow_ups_by_channel(q)
-        for value, _header, _formula in CHANNELS:
-            counts[channel_key(value)] = by_channel.get(value, Counter())
-        counts["follow_ups"] = sum(by_channel.values(), Counter())
-        for key, (function, date_field, person_field) in ACTIVITIES.items():
-            counts[key] = metrics.by_day_and_person(function(q), date_field, person_field)
-        # Tasks belong to a lead: the source and series filters narrow them like the rest.
-        lead_filter = (q.sources("lead__source_id"), q.series("lead__series_id"))
-        counts["tasks_due"] = by_due_date(metrics.tasks_due(q).filter(*lead_filter))
-        counts["tasks_on_time"] = by_due_date(metrics.tasks_on_time(q).filter(*lead_filter))
+        found = summary.counts(self.query, SUMMARY_COLUMNS.values())
+        counts = {key: found[column] for key, column in SUMMARY_COLUMNS.items()}
+        due, on_time = self.tasks()
+        counts["tasks_due"] = by_due_date(due)
+        counts["tasks_on_time"] = by_due_date(on_time)
         return counts
 
     def rows(self):
@@ -124,6 +130,18 @@ class ActivityReport(Report):
             for key, counter in counts.items():
                 row[key] = counter.get((day, person), 0)
             yield row
+
+    def totals(self, rows):
+        if rows is not None:
+            return super().totals(rows)
+        # Without the rows at hand (the comparison, a long period): one sum per figure.
+        sums = summary.totals(self.query, SUMMARY_COLUMNS.values())
+        due, on_time = self.tasks()
+        return {
+            **{key: sums[column] for key, column in SUMMARY_COLUMNS.items()},
+            "tasks_due": due.count(),
+            "tasks_on_time": on_time.count(),
+        }
 
     def row_estimate(self) -> int:
         """At most one row per day per person who may appear (those the user sees in the stores)."""

@@ -1,6 +1,8 @@
 """4 战败统计表 — lost statistics: per consultant, the leads lost in the period spread over columns by
 period (weeks for a period of up to a month, months beyond) or by series, then the period's lost,
-orders, lost rate (lost ÷ (lost + orders)) and, apart, the invalid leads."""
+orders, lost rate (lost ÷ (lost + orders)) and, apart, the invalid leads.
+
+Lost, orders and invalid per day come from ``reports.summary``; lost by series is counted live."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Series
 
-from .. import metrics
+from .. import metrics, summary
 from ..base import Chart, Column, Option, Report, ReportResult
 from ..registry import register
 from .common import person_names
@@ -151,7 +153,7 @@ class LostStatisticsReport(Report):
             columns.append(Column("series_other", _("Other series"), "int", 9))
         return columns
 
-    def spread_counts(self) -> Counter:
+    def spread_counts(self, lost_by_day: Counter) -> Counter:
         """Lost per (spread column key, consultant id)."""
         counts: Counter = Counter()
         if self.spread == "series":
@@ -159,21 +161,25 @@ class LostStatisticsReport(Report):
                 counts[(self.series_keys.get(series, "series_other"), person)] += n
             return counts
         starts = [start for start, _end in self.spans]
-        by_day = metrics.by_day_and_person(metrics.lost(self.query), "decided_at", "requested_by_id")
-        for (day, person), n in by_day.items():
+        for (day, person), n in lost_by_day.items():
             counts[(f"period_{bisect.bisect_right(starts, day) - 1}", person)] += n
         return counts
 
     # -- rows ----------------------------------------------------------------------------------------------
 
     def rows(self):
-        spread = self.spread_counts()
-        lost: Counter = Counter()
+        # Lost, orders and invalid per (day, person) from the daily summaries (the days that are
+        # over; the rest live, with the same metric definitions).
+        figures = summary.counts(self.query, ["lost", "orders", "invalid"])
+        spread = self.spread_counts(figures["lost"])
+        per_person = {key: Counter() for key in ("lost", "orders", "invalid")}
         for (_key, person), n in spread.items():
-            lost[person] += n
-        orders = metrics.by_value(metrics.orders(self.query), "seller_id")
-        invalid = metrics.by_value(metrics.invalid(self.query), "requested_by_id")
-        people = {person for counter in (lost, orders, invalid) for person, n in counter.items() if n}
+            per_person["lost"][person] += n
+        for key in ("orders", "invalid"):
+            for (_day, person), n in figures[key].items():
+                per_person[key][person] += n
+        lost, orders, invalid = per_person["lost"], per_person["orders"], per_person["invalid"]
+        people = {person for counter in per_person.values() for person, n in counter.items() if n}
         names = person_names(people)
         spread_keys = [column.key for column in self.columns[1 : -len(FIGURES)]]
         for person in sorted(people, key=lambda p: (names.get(p, ""), p or 0)):

@@ -8,9 +8,11 @@ import io
 import openpyxl
 import pytest
 from django.utils import translation
+from freezegun import freeze_time
 
 from accounts.models import Membership, Role
 from leads.models import FollowUp, Task
+from reports import summary
 from reports.base import DASH, display
 from reports.charts import render
 from reports.library.activity import ActivityReport
@@ -143,6 +145,30 @@ def test_comparison_with_october(store, users, month):
     assert (punctuality.current, punctuality.previous, punctuality.last_year) == (pytest.approx(3 / 7), 0.0, None)
     assert punctuality.previous_change == pytest.approx(300 / 7)  # percentage points
     assert punctuality.last_year_change is None
+
+
+def test_totals_without_the_rows_are_the_sum_of_the_rows(store, users, month):
+    result = run(users.sales_manager, [store])
+    assert ActivityReport(result.query).compute_totals() == result.totals
+
+
+@pytest.mark.parametrize("who", ["manager", "consultant", "source"])
+def test_the_same_figures_live_and_from_the_daily_summaries(store, other_store, users, month, who):
+    kwargs = {"source": {"source_ids": (b.source().pk,)}}.get(who, {})
+    user = users.consultant if who == "consultant" else users.sales_manager
+    with freeze_time("2026-12-03 04:00:00"):  # noon in Beijing: November is over
+        with summary.live_only():
+            live = run(user, [store], **kwargs)
+        for each in (store, other_store):
+            summary.summary_backfill(store=each, first=dt.date(2025, 10, 1), last=dt.date(2026, 12, 3))
+        summarised = run(user, [store], **kwargs)
+        assert (summary._plan(summarised.query)[0] is None) == (who == "source")  # a source filter is live
+    assert summarised.rows == live.rows
+    assert summarised.totals == live.totals
+    assert [(c.current, c.previous, c.last_year) for c in summarised.comparisons] == [
+        (c.current, c.previous, c.last_year) for c in live.comparisons
+    ]
+    assert live.totals["follow_ups"] == {"manager": 10, "consultant": 8, "source": 9}[who]
 
 
 def test_chart_by_day(store, users, month):

@@ -7,8 +7,10 @@ import io
 import openpyxl
 import pytest
 from django.utils import translation
+from freezegun import freeze_time
 
 from accounts.models import Membership, Role
+from reports import summary
 from reports.base import DASH, display
 from reports.charts import render
 from reports.library import lost_statistics
@@ -174,6 +176,24 @@ def test_consultant_sees_only_own_row(store, users, month):
 def test_chosen_consultant(store, users, month):
     result = run(users.sales_manager, [store], consultant=users.sales_supervisor)
     assert list(by_person(result)) == [month["s"]]
+
+
+@pytest.mark.parametrize("spread", ["period", "series"])
+@pytest.mark.parametrize("who", ["sales_manager", "consultant"])
+def test_the_same_figures_live_and_from_the_daily_summaries(store, other_store, users, month, spread, who):
+    with freeze_time("2026-12-03 04:00:00"):  # noon in Beijing: November is over
+        with summary.live_only():
+            live = run(users[who], [store], "2026-10-01", "2026-11-30", spread=spread)
+        for each in (store, other_store):
+            summary.summary_backfill(store=each, first=dt.date(2025, 9, 1), last=dt.date(2026, 12, 3))
+        summarised = run(users[who], [store], "2026-10-01", "2026-11-30", spread=spread)
+        assert summary._plan(summarised.query)[0] is not None
+    assert summarised.rows == live.rows
+    assert summarised.totals == live.totals
+    assert [(c.current, c.previous, c.last_year) for c in summarised.comparisons] == [
+        (c.current, c.previous, c.last_year) for c in live.comparisons
+    ]
+    assert live.totals["lost"] == {"sales_manager": 5, "consultant": 4}[who]
 
 
 def test_comparison_in_points_and_percent(store, users, month):

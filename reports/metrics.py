@@ -227,9 +227,14 @@ def invitations_on(q: ReportQuery, leads: QuerySet[Lead]) -> QuerySet[Appointmen
     return Appointment.objects.filter(q.between("created_at"), lead__in=leads.values("pk"))
 
 
+def valid_lead() -> Q:
+    """A lead not closed as invalid, as a condition (to count valid leads beside all leads in one query)."""
+    return ~Q(status=LeadStatus.INVALID)
+
+
 def valid_leads(q: ReportQuery) -> QuerySet[Lead]:
     """Of the leads captured, those not closed as invalid (valid-lead rate = valid ÷ captured)."""
-    return captured_leads(q).exclude(status=LeadStatus.INVALID)
+    return captured_leads(q).filter(valid_lead())
 
 
 # -- the dashboard: the funnel's steps, DCC sales, customer service, the info clerks ----------------
@@ -321,3 +326,19 @@ def clerk_days(q: ReportQuery) -> list:
             (store.pk, row) for row in clerk_figures(store, q.first, q.last) if scope is None or row.clerk_id in scope
         ]
     return found
+
+
+# -- showroom traffic counted in one pass over the visits --------------------------------------------
+
+
+def first_visit_deal_leads() -> QuerySet[Order]:
+    """Ids of the leads with a first-visit deal (an order, not cancelled, marked as one): what
+    ``first_visit_deal_exists`` looks for, as a set the database hashes once, where a correlated
+    EXISTS inside an aggregate is costed per row."""
+    return Order.objects.filter(is_first_visit_deal=True).exclude(status=Order.Status.CANCELLED).values("lead_id")
+
+
+def first_visit_no_deal() -> Q:
+    """A visit that ``first_visits_no_deal`` counts, as a condition, to count it beside other
+    figures in the same pass over the visits."""
+    return Q(is_first_visit=True) & ~Q(lead_id__in=first_visit_deal_leads())

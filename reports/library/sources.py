@@ -124,10 +124,16 @@ class SourceReport(Report):
             add(source_id, "visits", n)
             add(source_id, "first_visits", first)
             add(source_id, "filed", filed)
-        for source_id, n in metrics.by_value(metrics.captured_leads(q), "source_id").items():
+        leads = (
+            metrics.captured_leads(q)
+            .values("source_id")
+            .annotate(n=Count("pk"), valid=Count("pk", filter=metrics.valid_lead()))
+            .values_list("source_id", "n", "valid")
+            .order_by()
+        )
+        for source_id, n, valid in leads:
             add(source_id, "leads", n)
-        for source_id, n in metrics.by_value(metrics.valid_leads(q), "source_id").items():
-            add(source_id, "valid_leads", n)
+            add(source_id, "valid_leads", valid)
         for source_id, n in metrics.by_value(metrics.orders(q), "lead__source_id").items():
             add(source_id, "orders", n)
         all_visits = sum(cell["visits"] for cell in counts.values())

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from accounts.models import Membership, Role
+from reports import metrics
 from reports.library.traffic import NOT_ASSIGNED, TrafficReport
 from reports.query import ReportQuery
 from tests.factories import UserFactory
@@ -70,6 +71,8 @@ def test_rows_by_day_every_figure(store, users, month):
     assert quiet["party_size"] is None
     assert figures(result.totals) == (6, 10, 5, 1, 4, 4, 2, 0.5, 38.75)
     assert result.totals["party_size"] == pytest.approx(10 / 6)
+    # The no-deal parties are the metric's, counted in the same pass as the rest.
+    assert result.totals["no_deal"] == metrics.first_visits_no_deal(result.query).count()
 
 
 def test_rows_by_hour_of_arrival_in_beijing_time(store, users, month):

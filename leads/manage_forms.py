@@ -31,7 +31,9 @@ def series_select(form: forms.BaseForm, name: str = "series") -> None:
     """The FilterSet's series filter takes an id: offer the catalogue's series to pick from instead."""
     from catalog.models import Series
 
-    choices = [("", "---------")] + [(s.pk, str(s)) for s in Series.objects.select_related("brand")]
+    from .selectors import SERIES_CHOICES_KEY, cached_choices
+
+    choices = [("", "---------"), *cached_choices(SERIES_CHOICES_KEY, Series.objects.select_related("brand"))]
     form.fields[name].widget = forms.Select(choices=choices, attrs={"class": "form-select"})
 
 

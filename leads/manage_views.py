@@ -65,15 +65,21 @@ from .models import (
 )
 from .phones import normalize_phone
 from .selectors import (
+    LEAD_ROW_FIELDS,
+    OWNER_ROW_FIELDS,
+    SOURCE_CHOICES_KEY,
     display_phone,
     lead_grade_counts,
     lead_owners,
+    lead_rows,
     lead_settings,
     pending_requests_for,
     pool_claims_today,
     pool_leads,
     suggested_duplicates,
+    url_for_pk,
 )
+from .widgets import cached_model_choices, fast_choice_widgets
 
 PAGE_SIZE = 50
 # Boolean filters also accept 1/0, as in the links of notifications (/leads/list/?overdue=1).
@@ -157,7 +163,10 @@ def keyset_page(queryset: QuerySet, field: str, cursor: str | None, *, descendin
     if len(rows) > size:
         rows = rows[:size]
         last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, field), last.pk)
+        if isinstance(last, dict):  # a .values() queryset
+            next_cursor = encode_cursor(last[field], last["id"])
+        else:
+            next_cursor = encode_cursor(getattr(last, field), last.pk)
     return rows, next_cursor
 
 
@@ -235,6 +244,9 @@ class LeadListView(ManagedLeadsMixin, ListView):
             for name in ("grade", "status"):
                 form.fields[name].widget.attrs["size"] = 3
             series_select(form)
+            cached_model_choices(form.fields["source"], SOURCE_CHOICES_KEY)
+            cached_model_choices(form.fields["owner"], f"leads:choices:owner-filter:{self.request.store.pk}")
+            fast_choice_widgets(form)
         return self._filterset
 
     def get_queryset(self):
@@ -257,29 +269,33 @@ class LeadListView(ManagedLeadsMixin, ListView):
         }
         if failed is not None:
             forms[self.action] = failed
+        # Who leads may go to: the store's owners, or a supervisor's own team (cached per person).
+        scope = "store" if "leads.view_all" in self.request.perms else f"user-{self.request.user.pk}"
+        cached_model_choices(
+            forms["reassign"].fields["to_user"], f"leads:choices:lead-owners:{self.request.store.pk}:{scope}"
+        )
+        fast_choice_widgets(forms["reassign"])
         return forms
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
-        rows, next_cursor = keyset_page(
-            self.object_list.select_related("customer", "owner", "source__parent", "series__brand"),
-            "next_follow_up_at",
-            self.request.GET.get("after"),
-        )
-        today_start = day_start(timezone.localdate())
-        user = self.request.user
-        for lead in rows:
-            lead.phone_display = display_phone(user, lead)
-            lead.is_overdue = (
-                lead.status in OPEN_STATUSES
-                and lead.next_follow_up_at is not None
-                and lead.next_follow_up_at < today_start
-            )
         failed = kwargs.get("failed_form")
         selected = set(failed.data.getlist("leads")) if failed is not None else set()
         query = self.query.copy()
         perms = self.request.perms
+        can_reassign = "leads.reassign" in perms
+        rows, next_cursor = keyset_page(
+            self.object_list.values(*LEAD_ROW_FIELDS, *OWNER_ROW_FIELDS),
+            "next_follow_up_at",
+            self.request.GET.get("after"),
+        )
+        user = self.request.user
+        rows = lead_rows(rows, user=user, today_start=day_start(timezone.localdate()))
+        reopen_url = url_for_pk("leads:lead_reopen")
+        for row in rows:
+            row["checked"] = str(row["id"]) in selected
+            row["reopen_url"] = reopen_url(row["id"]) if row["status"] == LeadStatus.LOST and can_reassign else ""
         context.update(
             filter=filterset,
             rows=rows,
@@ -288,7 +304,7 @@ class LeadListView(ManagedLeadsMixin, ListView):
             query=query.urlencode(),
             next_url=f"?{urlencode([*query.lists(), ('after', next_cursor)], doseq=True)}" if next_cursor else "",
             is_later_page=bool(self.request.GET.get("after")),
-            can_reassign="leads.reassign" in perms,
+            can_reassign=can_reassign,
             can_fleet="leads.fleet" in perms,
             can_dcc="leads.hand_to_dcc" in perms,
             can_export=LeadListExporter.is_allowed(user, perms),
@@ -316,9 +332,13 @@ class LeadListView(ManagedLeadsMixin, ListView):
 
     def _grade_free_queryset(self) -> QuerySet[Lead]:
         """The filtered leads without the grade filter, so each grade chip shows its own count."""
-        query = self.query.copy()
-        query.pop("grade", None)
-        return self.lead_filterset(query).qs
+        filterset = self.get_filterset()
+        filterset.is_valid()  # the cleaned data below needs the form validated
+        leads = filterset.queryset.all()
+        for name, value in filterset.form.cleaned_data.items():
+            if name != "grade":
+                leads = filterset.filters[name].filter(leads, value)
+        return leads
 
 
 class LeadBulkActionView(LeadListView):

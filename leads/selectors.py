@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -369,6 +370,112 @@ def pool_claims_today(user: User) -> int:
     from .models import PoolClaim
 
     return PoolClaim.objects.filter(user=user, claimed_on=timezone.localdate()).count()
+
+
+# --- The lead lists: cached option lists and precomputed rows ------------------------------------
+
+# The option lists of the list pages' filter forms (sources, series, owners) change rarely and are
+# drawn on every request: kept this long, so a new source or colleague shows within a minute.
+OPTION_LIST_SECONDS = 60
+SOURCE_CHOICES_KEY = "leads:choices:active-sources"
+ACTIVE_SERIES_CHOICES_KEY = "leads:choices:active-series"
+SERIES_CHOICES_KEY = "leads:choices:series"
+
+
+def cached_choices(key: str, queryset: QuerySet, label: Callable[[Any], str] = str) -> list[tuple[int, str]]:
+    """``(pk, label)`` of ``queryset``, cached for ``OPTION_LIST_SECONDS`` under ``key``."""
+    choices = cache.get(key)
+    if choices is None:
+        choices = [(obj.pk, label(obj)) for obj in queryset]
+        cache.set(key, choices, OPTION_LIST_SECONDS)
+    return choices
+
+
+# What a lead list row shows, read as plain values: no model instances, labels joined in.
+LEAD_ROW_FIELDS = (
+    "id",
+    "customer_id",
+    "customer__name",
+    "customer__phone",
+    "owner_id",
+    "grade",
+    "status",
+    "series__name",
+    "series__brand__name",
+    "source__name",
+    "source__parent__name",
+    "next_follow_up_at",
+    "last_follow_up_at",
+    "is_fleet",
+    "with_dcc",
+    "in_pool_since",
+)
+OWNER_ROW_FIELDS = ("owner__full_name", "owner__username")
+
+
+class LeadRow(dict):
+    """One row of a lead list: its values by key (what templates look up first) and as attributes,
+    ``row.pk`` included, like the lead it stands for."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def pk(self) -> int:
+        return self["id"]
+
+
+def url_for_pk(viewname: str) -> Callable[[int], str]:
+    """``reverse(viewname, args=[pk])`` for many pks at the price of one reverse."""
+    from django.urls import reverse
+
+    marker = 987654321
+    head, tail = reverse(viewname, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def lead_rows(rows, *, user: User, today_start: dt.datetime, date_format: str = "%Y-%m-%d %H:%M") -> list[LeadRow]:
+    """Rows of a lead list (``.values(*LEAD_ROW_FIELDS)``, plus ``OWNER_ROW_FIELDS`` for the owner's
+    name) with what the page shows worked out once: the phone as ``user`` may see it
+    (``display_phone``), labels, local times, the customer page's link, the overdue mark."""
+    from .models import OPEN_STATUSES, LeadStatus
+
+    customer_url = url_for_pk("leads:customer_detail")
+    status_labels = {value: str(label) for value, label in LeadStatus.choices}
+    grade_labels = {value: str(label) for value, label in Grade.choices}
+    open_statuses = set(OPEN_STATUSES)
+    current_tz = timezone.get_current_timezone()
+    full_phones = user.can_see_full_phone
+
+    def local(value):
+        return value.astimezone(current_tz).strftime(date_format) if value else ""
+
+    result = []
+    for values in rows:
+        row = LeadRow(values)
+        phone = row["customer__phone"]
+        series, source = row["series__name"], row["source__name"]
+        next_at = row["next_follow_up_at"]
+        row.update(
+            customer_url=customer_url(row["customer_id"]),
+            phone=phone if full_phones or row["owner_id"] == user.pk else mask_phone(phone),
+            grade_label=grade_labels.get(row["grade"], row["grade"]),
+            status_label=status_labels.get(row["status"], row["status"]),
+            series=f"{row['series__brand__name']} {series}" if series else "",
+            source=f"{row['source__parent__name']} · {source}" if row["source__parent__name"] else (source or ""),
+            next_contact=local(next_at),
+            last_contact=local(row["last_follow_up_at"]),
+            is_overdue=row["status"] in open_statuses and next_at is not None and next_at < today_start,
+        )
+        if "owner__username" in row:
+            row["owner"] = (row["owner__full_name"] or row["owner__username"]) if row["owner_id"] else ""
+        result.append(row)
+    return result
 
 
 # --- Actions higher apps add to the customer page ------------------------------------------------

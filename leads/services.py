@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef
@@ -38,6 +39,7 @@ from .models import (
 )
 from .phones import normalize_phone
 from .selectors import (
+    SOURCE_CHOICES_KEY,
     can_work_lead,
     grade_for_purchase_time,
     lead_approvers,
@@ -1468,6 +1470,8 @@ def source_save(*, actor: User, store: Store, source: Source | None = None, **fi
             errors["parent"] = [_("This source has sub-channels of its own, so it cannot become one.")]
     if errors:
         raise ValidationError(errors, code="invalid")
+    # The lead lists' source filter is drawn from a short-lived cache: show the change at once.
+    transaction.on_commit(lambda: cache.delete(SOURCE_CHOICES_KEY))
     if source is None:
         source = Source.objects.create(**fields)
         audit_record(actor=actor, action="leads.source.create", obj=source, store=store, changes=fields)

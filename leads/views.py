@@ -56,6 +56,9 @@ from .models import (
 )
 from .phones import normalize_phone
 from .selectors import (
+    ACTIVE_SERIES_CHOICES_KEY,
+    LEAD_ROW_FIELDS,
+    SOURCE_CHOICES_KEY,
     calendar_tasks,
     can_see_full_phone,
     can_work_lead,
@@ -63,12 +66,15 @@ from .selectors import (
     customers_visible_to,
     display_phone,
     lead_actions,
+    lead_rows,
     lead_settings,
     provided_tasks,
     task_counts,
     tasks_for,
     unread_comments_for,
 )
+from .templatetags.leads_tags import GRADE_CLASSES, STATUS_CLASSES
+from .widgets import cached_model_choices, fast_choice_widgets
 
 TIMELINE_LIMIT = 200
 
@@ -678,10 +684,17 @@ class MyLeadFilterSet(LeadFilterSet):
             attrs={"placeholder": gettext_lazy("Name or phone"), "type": "search"}
         )
         style_fields(self.form)
+        cached_model_choices(self.form.fields["source"], SOURCE_CHOICES_KEY)
+        cached_model_choices(self.form.fields["series"], ACTIVE_SERIES_CHOICES_KEY)
+        fast_choice_widgets(self.form)
 
 
 class MyLeadsView(LeadsPageMixin, ListView):
-    """我的线索: the owner's leads in this store, next follow-up first."""
+    """我的线索: the owner's leads in this store, next follow-up first.
+
+    Rows are read as plain values with their labels joined in and worked out once in Python
+    (``lead_rows``): the template only places them.
+    """
 
     model = Lead
     permission_required = "leads.own"
@@ -696,15 +709,18 @@ class MyLeadsView(LeadsPageMixin, ListView):
         data = self.request.GET.copy()
         if "open" not in data and "status" not in data:
             data["open"] = "true"
-        self.filterset = MyLeadFilterSet(
-            data,
-            queryset=self.base_queryset().select_related("customer", "source__parent", "series__brand"),
-            store=self.request.store,
-        )
-        return self.filterset.qs.order_by(F("next_follow_up_at").asc(nulls_last=True), "-id")
+        self.filterset = MyLeadFilterSet(data, queryset=self.base_queryset(), store=self.request.store)
+        return self.filterset.qs.order_by(F("next_follow_up_at").asc(nulls_last=True), "-id").values(*LEAD_ROW_FIELDS)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
+        today_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+        ctx["leads"] = lead_rows(
+            ctx["leads"], user=self.request.user, today_start=today_start, date_format="%m-%d %H:%M"
+        )
+        for row in ctx["leads"]:
+            row["grade_class"] = GRADE_CLASSES.get(row["grade"], "text-bg-light")
+            row["status_class"] = STATUS_CLASSES.get(row["status"], "text-bg-light")
         counts = dict(
             self.base_queryset()
             .open()
@@ -713,7 +729,20 @@ class MyLeadsView(LeadsPageMixin, ListView):
             .annotate(n=Count("grade"))
             .values_list("grade", "n")
         )
-        ctx["grade_counts"] = [(g.value, g.label, counts.get(g.value, 0)) for g in Grade if g != Grade.F]
+        selected = self.request.GET.getlist("grade")
+        ctx["grade_counts"] = [
+            {
+                "code": g.value,
+                "label": g.label,
+                "count": counts.get(g.value, 0),
+                "css": GRADE_CLASSES.get(g.value, "text-bg-light"),
+                "url": self.query_url(grade=g.value, open="true"),
+                "selected": g.value in selected,
+            }
+            for g in Grade
+            if g != Grade.F
+        ]
+        ctx["all_open_url"] = self.query_url(grade=None)
         ctx["open_total"] = sum(counts.values())
         ctx["filter"] = self.filterset
         ctx["more_fields"] = [
@@ -721,13 +750,22 @@ class MyLeadsView(LeadsPageMixin, ListView):
             for name in ("source", "series", "overdue", "created_after", "created_before")
             if name in self.filterset.form.fields
         ]
-        ctx["today_start"] = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
-        ctx["selected_grades"] = self.request.GET.getlist("grade")
+        ctx["selected_grades"] = selected
         ctx["more_filters_used"] = any(
             self.request.GET.get(k)
             for k in ("status", "source", "series", "overdue", "created_after", "created_before")
         )
         return ctx
+
+    def query_url(self, **changes) -> str:
+        """The current query string with some keys replaced (``None`` removes one), page dropped."""
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        for key, value in changes.items():
+            params.pop(key, None)
+            if value not in (None, ""):
+                params[key] = value
+        return f"?{params.urlencode()}"
 
 
 # --- My tasks, calendar, comments ----------------------------------------------------------------

@@ -22,6 +22,11 @@ def _test_settings(settings, tmp_path):
     settings.LANGUAGE_CODE = "zh-hans"
     # Hashing every fixture user's password with PBKDF2 would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A cache of its own per test: option lists kept for a minute must not outlive the test's rows
+    # (and clearing a shared Redis would empty the broker's queues too).
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+    }
 
 
 @pytest.fixture

@@ -221,14 +221,20 @@ class Report:
         totals = self.totals(rows)
         return self.complete(dict(totals)) if totals is not None else None
 
-    def run(self, *, with_comparison: bool = True, limit: int | None = None) -> ReportResult:
-        limit = self.screen_row_limit if limit is None else limit
+    def screen_rows(self, limit: int) -> tuple[list[dict], int]:
+        """The first ``limit`` rows (ratios computed) and how many rows there are in all. A record
+        list of many rows overrides this to read only the rows shown and count the rest."""
         rows: list[dict] = []
         count = 0
         for row in self.iterate():
             count += 1
             if count <= limit:
                 rows.append(row)
+        return rows, count
+
+    def run(self, *, with_comparison: bool = True, limit: int | None = None) -> ReportResult:
+        limit = self.screen_row_limit if limit is None else limit
+        rows, count = self.screen_rows(limit)
         truncated = count > limit
         totals = self.compute_totals(None if truncated else rows)
         result = ReportResult(self, self.query, rows, totals, count, truncated)

@@ -30,13 +30,21 @@ from showroom.models import Order, TestDrive, Visit
 from .query import ReportQuery
 
 
+def captured(q: ReportQuery, prefix: str = "") -> Q:
+    """A lead captured (集客量): created in the period, not a merged duplicate. ``prefix`` reaches
+    the lead from another model (``"lead__"``)."""
+    return (
+        q.between(f"{prefix}created_at")
+        & q.people(f"{prefix}store_id", f"{prefix}owner_id")
+        & q.sources(f"{prefix}source_id")
+        & q.series(f"{prefix}series_id")
+        & ~Q(**{f"{prefix}status": LeadStatus.MERGED})
+    )
+
+
 def captured_leads(q: ReportQuery) -> QuerySet[Lead]:
     """Leads captured (集客量): leads created in the period, merged duplicates excluded."""
-    return (
-        Lead.objects.filter(q.between("created_at"), q.people("store_id", "owner_id"), q.sources("source_id"))
-        .filter(q.series("series_id"))
-        .exclude(status=LeadStatus.MERGED)
-    )
+    return Lead.objects.filter(captured(q))
 
 
 def orders(q: ReportQuery) -> QuerySet[Order]:
@@ -192,39 +200,66 @@ def by_value(queryset: QuerySet, field: str) -> Counter:
 # -- leads by what they are now (customer analysis, prospect progress) --------------------------------
 
 
-def value_tier() -> Case:
+def value_tier(prefix: str = "") -> Case:
     """The value tier of a lead as a database expression — the rule of ``Lead.value_tier``: high =
     visited the store; value = talked to the store without visiting (a source where the customer
-    contacts the store, or a follow-up logged); general = no contact yet."""
+    contacts the store, or a follow-up logged); general = no contact yet. ``prefix`` reaches the
+    lead from another model (``"lead__"``)."""
     return Case(
-        When(first_visit_at__isnull=False, then=Value("high")),
-        When(Q(source__category__in=Source.INTERACTED) | Q(last_follow_up_at__isnull=False), then=Value("value")),
+        When(**{f"{prefix}first_visit_at__isnull": False}, then=Value("high")),
+        When(
+            Q(**{f"{prefix}source__category__in": Source.INTERACTED})
+            | Q(**{f"{prefix}last_follow_up_at__isnull": False}),
+            then=Value("value"),
+        ),
         default=Value("general"),
         output_field=CharField(),
     )
 
 
-def has_order() -> Exists:
-    """The lead has an order that was not cancelled (whenever it was placed)."""
-    return Exists(Order.objects.filter(lead_id=OuterRef("pk")).exclude(status=Order.Status.CANCELLED))
+def orders_of_captured(q: ReportQuery) -> QuerySet[Order]:
+    """The orders, not cancelled, of the leads captured in the period, whenever they were placed."""
+    # The order's own store narrows the scan; it is always its lead's.
+    return Order.objects.filter(captured(q, "lead__"), store_id__in=q.store_ids).exclude(status=Order.Status.CANCELLED)
+
+
+def prospect(q: ReportQuery, prefix: str = "") -> Q:
+    """有望客户: a lead being worked now (new, following up, invited, visited) of the people the user
+    may see, whatever the period; the source and series filters apply. ``prefix`` reaches the lead
+    from a follow-up or an appointment (``"lead__"``)."""
+    return (
+        q.people(f"{prefix}store_id", f"{prefix}owner_id")
+        & q.sources(f"{prefix}source_id")
+        & q.series(f"{prefix}series_id")
+        & Q(**{f"{prefix}status__in": WORKING_STATUSES})
+    )
 
 
 def open_prospects(q: ReportQuery) -> QuerySet[Lead]:
-    """有望客户: leads being worked now (new, following up, invited, visited) of the people the user
-    may see, whatever the period; the source and series filters apply."""
-    return Lead.objects.filter(
-        q.people("store_id", "owner_id"), q.sources("source_id"), status__in=WORKING_STATUSES
-    ).filter(q.series("series_id"))
+    return Lead.objects.filter(prospect(q))
 
 
-def follow_ups_on(q: ReportQuery, leads: QuerySet[Lead]) -> QuerySet[FollowUp]:
-    """Follow-ups logged in the period on ``leads``, whoever logged them."""
-    return FollowUp.objects.filter(q.between("created_at"), lead__in=leads.values("pk"))
+def _any_period(q: ReportQuery, periods, field_name: str) -> Q:
+    condition = Q(pk__in=[])
+    for period in periods or [q]:
+        condition |= period.between(field_name)
+    return condition
 
 
-def invitations_on(q: ReportQuery, leads: QuerySet[Lead]) -> QuerySet[Appointment]:
-    """Invitations made (appointments created) in the period on ``leads``, whoever made them."""
-    return Appointment.objects.filter(q.between("created_at"), lead__in=leads.values("pk"))
+def follow_ups_on_prospects(q: ReportQuery, periods: list[ReportQuery] | None = None) -> QuerySet[FollowUp]:
+    """Follow-ups logged in the period on open prospects, whoever logged them (or in any of
+    ``periods``, to count several periods in one pass)."""
+    # The follow-up's own store narrows the scan; it is always its lead's.
+    return FollowUp.objects.filter(
+        _any_period(q, periods, "created_at"), prospect(q, "lead__"), store_id__in=q.store_ids
+    )
+
+
+def invitations_on_prospects(q: ReportQuery, periods: list[ReportQuery] | None = None) -> QuerySet[Appointment]:
+    """Invitations made (appointments created) in the period on open prospects, whoever made them."""
+    return Appointment.objects.filter(
+        _any_period(q, periods, "created_at"), prospect(q, "lead__"), store_id__in=q.store_ids
+    )
 
 
 def valid_lead() -> Q:

@@ -12,9 +12,12 @@ from leads.models import Grade
 from leads.phones import mask_phone
 
 from .. import metrics
-from ..base import Chart, Column, Report, ReportResult
+from ..base import Chart, Column, Comparison, Report, ReportResult
 from ..registry import register
 from .common import person_names
+
+CHUNK = 2000
+ORDER = (F("next_follow_up_at").asc(nulls_last=True), "pk")  # most overdue first, nothing planned last
 
 
 @register
@@ -69,31 +72,56 @@ class ProspectsReport(Report):
     def __init__(self, query):
         super().__init__(query)
         self.today = timezone.localdate()
+        self._period_totals: list[dict] | None = None
 
     def prospects(self):
         return metrics.open_prospects(self.query)
 
-    def rows(self):
-        prospects = self.prospects()
-        follow_ups = metrics.by_value(metrics.follow_ups_on(self.query, prospects), "lead_id")
-        invitations = metrics.by_value(metrics.invitations_on(self.query, prospects), "lead_id")
-        names = person_names(prospects.values_list("owner_id", flat=True).distinct().order_by())
-        user = self.query.user
-        records = prospects.order_by(F("next_follow_up_at").asc(nulls_last=True), "pk").values_list(
-            "pk",
-            "customer__name",
-            "customer__phone",
-            "owner_id",
-            "grade",
-            "source__name",
-            "source__parent__name",
-            "series__brand__name",
-            "series__name",
-            "created_at",
-            "last_follow_up_at",
-            "next_follow_up_at",
-            "first_visit_at",
+    def records(self):
+        return (
+            self.prospects()
+            .order_by(*ORDER)
+            .values_list(
+                "pk",
+                "customer__name",
+                "customer__phone",
+                "owner_id",
+                "grade",
+                "source__name",
+                "source__parent__name",
+                "series__brand__name",
+                "series__name",
+                "created_at",
+                "last_follow_up_at",
+                "next_follow_up_at",
+                "first_visit_at",
+            )
         )
+
+    def rows(self, limit: int | None = None):
+        """Most overdue first, nothing planned last; read and counted a chunk at a time, so a list
+        of tens of thousands of prospects never needs a grouped count over all of them."""
+        records = self.records()
+        if limit is not None:
+            # The page's leads first, from the leads alone; then their details.
+            page = self.prospects().order_by(*ORDER).values_list("pk", flat=True)[:limit]
+            records = records.filter(pk__in=list(page))
+        names: dict[int, str] = {}
+        chunk: list[tuple] = []
+        for record in records.iterator(chunk_size=CHUNK):
+            chunk.append(record)
+            if len(chunk) == CHUNK:
+                yield from self.chunk_rows(chunk, names)
+                chunk = []
+        if chunk:
+            yield from self.chunk_rows(chunk, names)
+
+    def chunk_rows(self, chunk: list[tuple], names: dict[int, str]):
+        ids = [record[0] for record in chunk]
+        follow_ups = metrics.by_value(metrics.follow_ups_on_prospects(self.query).filter(lead_id__in=ids), "lead_id")
+        invitations = metrics.by_value(metrics.invitations_on_prospects(self.query).filter(lead_id__in=ids), "lead_id")
+        names.update(person_names({record[3] for record in chunk} - names.keys()))
+        user = self.query.user
         for (
             pk,
             customer,
@@ -108,14 +136,13 @@ class ProspectsReport(Report):
             last_at,
             next_at,
             first_visit_at,
-        ) in records.iterator(chunk_size=2000):
+        ) in chunk:
             # Full numbers only to the lead's owner and to users granted them (as on the lead pages);
             # a file built for nobody in particular (the report center's) masks them all.
             full = user is not None and (user.can_see_full_phone or owner_id == user.pk)
-            shown_phone = phone if full else mask_phone(phone or "")
             yield {
                 "customer": customer,
-                "phone": shown_phone,
+                "phone": phone if full else mask_phone(phone or ""),
                 "owner": names.get(owner_id, "—"),
                 "grade": grade,
                 "source": f"{parent_source} · {source}" if parent_source else source,
@@ -129,18 +156,48 @@ class ProspectsReport(Report):
                 "visited": first_visit_at is not None,
             }
 
+    def screen_rows(self, limit: int) -> tuple[list[dict], int]:
+        rows = [self.complete(row) for row in self.rows(limit=limit + 1)]
+        count = len(rows) if len(rows) <= limit else self.row_estimate()
+        return rows[:limit], count
+
     def days_overdue(self, next_at) -> int | None:
         if next_at is None:
             return None
         return max(0, (self.today - timezone.localtime(next_at).date()).days)
 
     def totals(self, rows):
-        # An aggregate, not the sum of the rows: the screen may show only the first of them.
-        prospects = self.prospects()
-        return {
-            "follow_ups": metrics.follow_ups_on(self.query, prospects).count(),
-            "invitations": metrics.invitations_on(self.query, prospects).count(),
-        }
+        # An aggregate, not the sum of the rows: the screen shows only the first of them.
+        return self.period_totals()[0]
+
+    def compare(self, totals: dict) -> list[Comparison]:
+        _now, previous, last_year = self.period_totals()
+        return [
+            Comparison(column, totals.get(column.key), previous[column.key], last_year[column.key])
+            for column in self.columns
+            if column.compare
+        ]
+
+    def period_totals(self) -> list[dict]:
+        """Follow-ups and invitations on the open prospects in this period, the one before and the
+        same period last year: one pass over each table for the three (the prospects are the same)."""
+        if self._period_totals is None:
+            periods = [self.query, self.query.previous_period(), self.query.last_year()]
+            counted = [{} for _period in periods]
+            for key, function in (
+                ("follow_ups", metrics.follow_ups_on_prospects),
+                ("invitations", metrics.invitations_on_prospects),
+            ):
+                figures = function(self.query, periods).aggregate(
+                    **{
+                        f"p{index}": Count("pk", filter=period.between("created_at"))
+                        for index, period in enumerate(periods)
+                    }
+                )
+                for index, row in enumerate(counted):
+                    row[key] = figures[f"p{index}"]
+            self._period_totals = counted
+        return self._period_totals
 
     def row_estimate(self) -> int:
         return self.prospects().count()

@@ -47,6 +47,7 @@ def month(store, other_store, users, other_users):
         first_visit_at=b.at("2026-11-01", "10:00"),
     )
     b.order(leads["won"], a, b.at("2026-11-01", "11:00"), first_visit_deal=True)
+    b.order(leads["won"], a, b.at("2026-11-02"))  # a second car: still one ordered lead
     # Online (a sub-channel counts under its parent), followed up: tier "value".
     leads["followed"] = b.lead(
         store, a, b.at("2026-11-10"), src=autohome, series_row=lavida, grade="A", last_follow_up_at=b.at("2026-11-11")

@@ -269,3 +269,18 @@ def test_a_file_for_nobody_in_particular_masks_every_number(store, users, prospe
     rows = list(ProspectsReport(query).iterate())
     assert len(rows) == 5
     assert {row["phone"] for row in rows} == {"139****5678", "138****1111", "137****2222", "136****3333", "135****4444"}
+
+
+def test_rows_read_a_chunk_at_a_time_are_the_same_rows(store, users, prospects, monkeypatch):
+    import reports.library.prospects as module
+
+    whole = run(users.sales_manager, store).rows
+    monkeypatch.setattr(module, "CHUNK", 2)
+    assert run(users.sales_manager, store).rows == whole
+    query = ReportQuery(
+        user=users.sales_manager, stores=(store,), first=dt.date(2026, 11, 1), last=dt.date(2026, 11, 30)
+    )
+    with translation.override("en"):
+        shown, count = ProspectsReport(query).screen_rows(3)
+    assert [row["customer"] for row in shown] == [row["customer"] for row in whole[:3]]
+    assert count == 5

@@ -29,7 +29,7 @@ from accounts.mixins import StorePermissionRequiredMixin
 from accounts.services import audit_record
 from leads.models import Grade, Lead
 from leads.phones import normalize_phone
-from leads.selectors import can_work_lead
+from leads.selectors import can_work_lead, url_for_pk
 
 from . import selectors, services
 from .exporters import XLSX_CONTENT_TYPE, VisitListExporter, write_xlsx
@@ -45,6 +45,7 @@ from .forms import (
     consultants_of,
 )
 from .models import DemoVehicle, RotationEntry, ShowroomSettings, TestDrive, Visit
+from .templatetags.showroom_tags import minutes
 
 VISIT_PAGE_SIZE = 50
 DEFAULT_LIST_DAYS = 7
@@ -90,15 +91,27 @@ class ShowroomPageMixin(StorePermissionRequiredMixin):
 
 def board_context(request) -> dict:
     """The board in a fixed number of queries, whatever the traffic: figures (4), parties (1),
-    grades (1), the rotation (1)."""
+    grades (1), the rotation (1). Each party's row is worked out here once (links, stay, its
+    colour), so the template only places values."""
     store, user = request.store, request.user
     now = timezone.now()
     today = timezone.localdate()
     figures = selectors.day_figures(store, today)
-    parties = selectors.board_parties(store)
+    parties = selectors.board_parties(store, user=user, now=now)
+    can_depart = "showroom.register_visit" in request.perms
+    depart_url = url_for_pk("showroom:visit_depart")
+    test_drive_url = reverse("showroom:test_drive_create") if "showroom.test_drive" in request.perms else ""
+    order_url = reverse("showroom:order_create") if "showroom.sell" in request.perms else ""
     for party in parties:
-        party.elapsed = max(int((now - party.arrived_at).total_seconds() // 60), 0)
-        party.phone_display = selectors.visitor_phone(user, party)
+        elapsed = party["elapsed"]
+        party["elapsed_text"] = minutes(elapsed)
+        party["elapsed_class"] = (
+            "text-danger fw-semibold" if elapsed >= 90 else "text-warning-emphasis" if elapsed >= 45 else ""
+        )
+        party["depart_url"] = depart_url(party["id"]) if can_depart else ""
+        own = party["lead_id"] is not None and party["consultant_id"] == user.pk
+        party["test_drive_url"] = f"{test_drive_url}?lead={party['lead_id']}" if own and test_drive_url else ""
+        party["order_url"] = f"{order_url}?lead={party['lead_id']}" if own and order_url else ""
     counts = selectors.grade_counts_today(store)
     queue = selectors.rotation_queue(store)
     return {

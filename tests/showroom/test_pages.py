@@ -135,3 +135,31 @@ def test_board_shows_parties_with_elapsed_time(client_for, store, users, consult
     html = client_for(users.reception).get(reverse("showroom:board")).content.decode()
     assert f'id="party-{visit.pk}"' in html and "刘女士" in html and "35′" in html
     assert Visit.objects.count() == 1
+
+
+def test_board_row_per_viewer_phone_links_and_stay_colour(client_for, store, users, consultants):
+    """The receiving consultant sees the full number and the order and test-drive links of their
+    own party; the desk sees a masked number and the departure button; a long stay is in red."""
+    first, _second = consultants
+    visit = services.visit_register(
+        actor=users.reception,
+        store=store,
+        phone="13912345678",
+        visitor_name="王先生",
+        arrived_at=timezone.now() - dt.timedelta(minutes=95),
+    )
+    assert visit.consultant == first and visit.lead.owner == first
+
+    def row(html: str) -> str:
+        return html.split(f'id="party-{visit.pk}"')[1].split("</tr>")[0]
+
+    desk = row(client_for(users.reception).get(reverse("showroom:board")).content.decode())
+    assert "139****5678" in desk and "13912345678" not in desk
+    assert f'hx-post="{reverse("showroom:visit_depart", args=[visit.pk])}"' in desk
+    assert "?lead=" not in desk
+    assert 'class="text-danger fw-semibold"' in desk and "1:35" in desk and first.display_name in desk
+    own = row(client_for(first).get(reverse("showroom:board")).content.decode())
+    assert "13912345678" in own
+    assert f'href="{reverse("showroom:test_drive_create")}?lead={visit.lead_id}"' in own
+    assert f'href="{reverse("showroom:order_create")}?lead={visit.lead_id}"' in own
+    assert "depart-button" not in own  # consultants do not register departures

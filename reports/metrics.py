@@ -366,14 +366,18 @@ def clerk_days(q: ReportQuery) -> list:
 # -- showroom traffic counted in one pass over the visits --------------------------------------------
 
 
-def first_visit_deal_leads() -> QuerySet[Order]:
-    """Ids of the leads with a first-visit deal (an order, not cancelled, marked as one): what
-    ``first_visit_deal_exists`` looks for, as a set the database hashes once, where a correlated
-    EXISTS inside an aggregate is costed per row."""
-    return Order.objects.filter(is_first_visit_deal=True).exclude(status=Order.Status.CANCELLED).values("lead_id")
+def first_visit_deal_leads(q: ReportQuery) -> QuerySet[Order]:
+    """Ids of the leads of the chosen stores with a first-visit deal (an order, not cancelled,
+    marked as one): what ``first_visit_deal_exists`` looks for (a lead's orders are its store's),
+    as a set the database hashes once, where a correlated EXISTS inside an aggregate is costed per row."""
+    return (
+        Order.objects.filter(store_id__in=q.store_ids, is_first_visit_deal=True)
+        .exclude(status=Order.Status.CANCELLED)
+        .values("lead_id")
+    )
 
 
-def first_visit_no_deal() -> Q:
+def first_visit_no_deal(q: ReportQuery) -> Q:
     """A visit that ``first_visits_no_deal`` counts, as a condition, to count it beside other
     figures in the same pass over the visits."""
-    return Q(is_first_visit=True) & ~Q(lead_id__in=first_visit_deal_leads())
+    return Q(is_first_visit=True) & ~Q(lead_id__in=first_visit_deal_leads(q))

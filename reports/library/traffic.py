@@ -72,10 +72,10 @@ def stay_length() -> ExpressionWrapper:
     return ExpressionWrapper(F("departed_at") - F("arrived_at"), output_field=DurationField())
 
 
-def aggregates() -> dict:
+def aggregates(query) -> dict:
     """Every figure of a set of visits, counted in one pass over them. (The names carry a prefix:
     an aggregate named ``filed`` would shadow the field in the conditions.)"""
-    no_deal = metrics.first_visit_no_deal()
+    no_deal = metrics.first_visit_no_deal(query)
     return {
         "n_visits": Count("pk"),
         "n_people": Sum("party_size"),
@@ -145,7 +145,7 @@ class TrafficReport(Report):
                 keys = {"_person": F("consultant_id"), "_hour": ExtractHour("arrived_at")}
             else:
                 keys = {"_hour": TruncHour("arrived_at")}
-            found = self.visits().annotate(**keys).values(*keys).annotate(**aggregates()).order_by()
+            found = self.visits().annotate(**keys).values(*keys).annotate(**aggregates(self.query)).order_by()
             cells: dict[tuple, dict] = {}
             for row in found:
                 if self.group == "consultant":
@@ -185,7 +185,7 @@ class TrafficReport(Report):
         if rows is not None:
             return super().totals(rows)
         # Only the totals (the comparison with earlier periods): one aggregate, no rows.
-        return finish(self.visits().aggregate(**aggregates()))
+        return finish(self.visits().aggregate(**aggregates(self.query)))
 
     # -- chart: the dimension the rows do not show ------------------------------------------------------
 

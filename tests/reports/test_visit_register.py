@@ -7,6 +7,8 @@ import io
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditLog
 from leads.models import Source
@@ -128,9 +130,20 @@ def test_totals_count_the_flags_and_average_the_minutes(store, users, month):
 
 def test_totals_stay_right_when_the_screen_shows_the_first_rows(store, users, month, monkeypatch):
     monkeypatch.setattr(VisitRegisterReport, "screen_row_limit", 2)
-    result = run(users.sales_manager, [store])
+    with CaptureQueriesContext(connection) as queries:
+        result = run(users.sales_manager, [store])
     assert (len(result.rows), result.row_count, result.truncated) == (2, 3, True)
+    # Only the rows shown and one more are read; the count and the totals are aggregates.
+    assert any(query["sql"].rstrip().endswith("LIMIT 3") for query in queries.captured_queries)
     assert (result.totals["visits"], result.totals["party"], result.totals["stay"]) == (3, 6, 37.5)
+
+
+def test_first_rows_of_several_stores_come_in_order_of_arrival(store, other_store, users, month, monkeypatch):
+    monkeypatch.setattr(VisitRegisterReport, "screen_row_limit", 2)
+    result = run(None, [store, other_store], whole_store=True)
+    # 1 November 00:00 in store A, then 10:00 in store B (before A's 10:15).
+    assert [row["arrived_at"] for row in result.rows] == [b.at("2026-11-01", "00:00"), b.at("2026-11-01", "10:00")]
+    assert (result.row_count, result.totals["visits"], result.totals["party"]) == (4, 4, 7)
 
 
 def test_the_store_setting_decides_what_is_late(store, users, month):

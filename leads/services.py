@@ -805,6 +805,42 @@ def lead_reassign(*, actor: User, leads: Iterable[Lead], to_user: User, reason: 
 
 
 @transaction.atomic
+def lead_follow_first_visit(*, actor: User, lead: Lead, from_user: User, to_user: User, reason: str = "") -> bool:
+    """The consultant who receives a customer's first visit owns its lead: when that visit is given
+    to another consultant, the lead goes along (open tasks follow, history kept, the previous owner
+    told). Only a lead still worked and still owned by ``from_user`` moves; the showroom decides
+    which visits qualify and who may give them away. Returns whether the lead moved."""
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("customer").get(pk=lead.pk)
+    if lead.owner_id != from_user.pk or lead.owner_id == to_user.pk or lead.status not in WORKING_STATUSES:
+        return False
+    if not lead_owners(lead.store).filter(pk=to_user.pk).exists():
+        raise ValidationError(
+            {"to_user": [_("%(user)s cannot own leads in %(store)s.") % {"user": to_user, "store": lead.store}]},
+            code="invalid",
+        )
+    lead.owner = to_user
+    lead.in_pool_since = None
+    lead.save(update_fields=["owner", "in_pool_since", "updated_at"])
+    Task.objects.filter(lead=lead, status=Task.Status.OPEN).exclude(kind=Task.Kind.APPOINTMENT).update(assignee=to_user)
+    _event(lead, LeadEvent.Kind.REASSIGNED, actor, from_user, to_user, reason)
+    audit_record(
+        actor=actor,
+        action="lead.reassign",
+        obj=lead,
+        changes={"owner": [str(from_user), str(to_user)], "reason": reason},
+    )
+    if from_user.pk != actor.pk:
+        notify(
+            recipients=[from_user],
+            store=lead.store,
+            title=_("%(name)s is now worked by %(user)s") % {"name": lead.customer.name, "user": to_user},
+            body=reason,
+            url=f"/leads/customers/{lead.customer_id}/",
+        )
+    return True
+
+
+@transaction.atomic
 def lead_reopen(*, actor: User, lead: Lead, to_user: User, reason: str) -> Lead:
     """Reactivate an approved-lost lead (战败激活) under a new or the same owner."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)

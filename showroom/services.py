@@ -245,7 +245,12 @@ def visit_correct(*, actor: User, visit: Visit, **fields: Any) -> Visit:
 
 @transaction.atomic
 def visit_reassign(*, actor: User, visit: Visit, consultant: User, reason: str = "") -> Visit:
-    """Give a visit (and, when it has one, its open lead) to another consultant."""
+    """Give a visit to another consultant.
+
+    The receiving consultant owns the lead of a first visit (DESIGN: showroom), so a first visit's
+    lead that was the previous consultant's moves with it. A return visit leaves the lead with its
+    owner: whoever received them today, the customer stays the consultant's who has been following.
+    """
     if not lead_owners(visit.store).filter(pk=consultant.pk).exists():
         raise ValidationError({"consultant": [_("Choose a consultant of this store.")]}, code="invalid")
     before = visit.consultant
@@ -254,6 +259,10 @@ def visit_reassign(*, actor: User, visit: Visit, consultant: User, reason: str =
     visit.consultant = consultant
     visit.corrected_at = timezone.now()
     visit.save(update_fields=["consultant", "corrected_at"])
+    if visit.is_first_visit and visit.lead_id is not None and before is not None:
+        lead_services.lead_follow_first_visit(
+            actor=actor, lead=visit.lead, from_user=before, to_user=consultant, reason=reason
+        )
     _rotation_assigned(visit.store, consultant, timezone.now())
     audit_record(
         actor=actor,

@@ -574,6 +574,8 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["store", "assignee", "status", "due_at"], name="task_assignee_queue"),
             models.Index(fields=["store", "status", "due_at"], name="task_store_queue"),
+            # Reports: tasks due in a period (follow-up punctuality).
+            models.Index(fields=["store", "due_date"], name="task_store_due_date"),
         ]
 
     def __str__(self) -> str:
@@ -636,6 +638,8 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["store", "status", "scheduled_at"], name="appointment_store_day"),
             models.Index(fields=["store", "receiver", "scheduled_at"], name="appointment_receiver"),
+            # Reports: invitations made in a period.
+            models.Index(fields=["store", "created_at"], name="appointment_store_made"),
         ]
 
     def __str__(self) -> str:
@@ -683,7 +687,11 @@ class LostRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["lead"], condition=Q(status="pending"), name="lost_request_one_pending"),
         ]
-        indexes = [models.Index(fields=["store", "status", "requested_at"], name="lost_request_queue")]
+        indexes = [
+            models.Index(fields=["store", "status", "requested_at"], name="lost_request_queue"),
+            # Reports: lost and invalid leads decided in a period.
+            models.Index(fields=["store", "decided_at"], name="lost_request_decided"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.reason}"

@@ -195,6 +195,8 @@ class TestDrive(models.Model):
                 name="test_drive_ends_after_start",
             )
         ]
+        # Reports: test drives given in a period.
+        indexes = [models.Index(fields=["store", "started_at"], name="test_drive_store_day")]
 
     def __str__(self) -> str:
         return f"{self.vehicle} {self.started_at:%Y-%m-%d %H:%M}"
@@ -256,6 +258,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["store", "status", "created_at"], name="order_store_status"),
             models.Index(fields=["store", "vin"], name="order_store_vin"),
+            # Reports: orders placed and cars delivered in a period.
+            models.Index(fields=["store", "confirmed_at"], name="order_store_confirmed"),
+            models.Index(fields=["store", "delivered_at"], name="order_store_delivered"),
         ]
 
     def __str__(self) -> str:

@@ -6,9 +6,10 @@ running those querysets for the whole store and grouping them by Beijing day and
 database (one INSERT … SELECT), and a report reads the days that are over from the summary and
 the rest live through the same querysets — today, days not summarised yet, and days whose rows
 changed since the summaries were last checked (a lead reassigned, returned to the pool, claimed or
-merged; an order cancelled; a visit registered late or corrected; a test drive entered late). A
-query with a filter the summary has no column for (source, series) is answered live throughout.
-Either way the figures are the same.
+merged; an order cancelled or a delivery entered late; a visit registered late or corrected; a test
+drive entered late), as the leads' history and the audit log record them. A query with a filter the
+summary has no column for (source, series) is answered live throughout. Either way the figures are
+the same. Rows written around the services (bulk loads) are counted by a rebuild or backfill.
 
 The morning job (``summary_refresh``) rebuilds the last few days and every day changed since its
 previous run, then moves the store's check mark; ``manage.py build_daily_counts`` backfills a range.
@@ -29,7 +30,6 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.dates import day_start
 from accounts.models import Store
 from leads.models import FollowUp, LeadEvent
 from showroom.models import Order, TestDrive, Visit
@@ -73,7 +73,8 @@ FIGURES: dict[str, Figure] = {
     ]
 }
 
-# Lead history entries that change whose lead it is, or whether it counts (merged).
+# Lead history entries that change whose lead it is, or whether it counts (merged); the lead
+# counts on the day it was captured.
 OWNER_EVENTS = [
     LeadEvent.Kind.REASSIGNED,
     LeadEvent.Kind.POOL_RETURNED,
@@ -235,52 +236,49 @@ def summary_refresh(*, store: Store, now: dt.datetime | None = None, days: int |
     return built
 
 
+# Audited writes that can put a row on a day that is already over (a late entry, a backdated
+# delivery, a correction, a cancellation), by the model they write.
+LATE_WRITES = {
+    "showroom.visit": (Visit, ["arrived_at"], ["visit.register", "visit.correct", "visit.reassign"]),
+    "showroom.testdrive": (TestDrive, ["started_at"], ["test_drive.record"]),
+    "showroom.order": (Order, ["confirmed_at", "delivered_at"], ["order.cancel", "order.deliver"]),
+}
+
+
 def changed_days(store_ids: list[int], since: dt.datetime, today: dt.date) -> set[tuple[int, dt.date]]:
-    """(store id, day) of days before ``today`` whose per-day figures may have changed since ``since``."""
-    before = day_start(today)
-    found: set[tuple[int, dt.date]] = set()
+    """(store id, day) of days before ``today`` whose per-day figures may have changed since ``since``.
 
-    def add(rows) -> None:
-        for store_id, at in rows:
-            if at is not None:
-                found.add((store_id, timezone.localtime(at).date()))
-
-    add(
-        LeadEvent.objects.filter(
-            store_id__in=store_ids, created_at__gte=since, kind__in=OWNER_EVENTS, lead__created_at__lt=before
-        ).values_list("lead__store_id", "lead__created_at")
-    )
-    add(
-        Order.objects.filter(store_id__in=store_ids, cancelled_at__gte=since, confirmed_at__lt=before).values_list(
-            "store_id", "confirmed_at"
-        )
-    )
-    add(
-        Visit.objects.filter(Q(registered_at__gte=since) | Q(corrected_at__gte=since))
-        .filter(store_id__in=store_ids, arrived_at__lt=before)
-        .values_list("store_id", "arrived_at")
-    )
-    add(
-        TestDrive.objects.filter(store_id__in=store_ids, created_at__gte=since, started_at__lt=before).values_list(
-            "store_id", "started_at"
-        )
-    )
-    add(_moved_arrivals(store_ids, since))
-    return found
-
-
-def _moved_arrivals(store_ids: list[int], since: dt.datetime) -> list[tuple[int, dt.datetime]]:
-    """A corrected visit's arrival before the correction (the day it no longer counts on)."""
+    The changes are read where the services record them — the leads' history and the audit log,
+    both indexed by time — so the look-up costs a few milliseconds however large the tables."""
     from accounts.models import AuditLog
 
-    moved = []
-    for store_id, changes in AuditLog.objects.filter(
-        store_id__in=store_ids, created_at__gte=since, action="visit.correct"
-    ).values_list("store_id", "changes"):
-        before = (changes or {}).get("arrived_at")
-        if before and before[0]:
-            moved.append((store_id, dt.datetime.fromisoformat(before[0])))
-    return moved
+    found: set[tuple[int, dt.date]] = set()
+
+    def add(store_id: int, at: dt.datetime | None) -> None:
+        if at is not None:
+            day = timezone.localtime(at).date()
+            if day < today:
+                found.add((store_id, day))
+
+    for store_id, created_at in LeadEvent.objects.filter(
+        store_id__in=store_ids, created_at__gte=since, kind__in=OWNER_EVENTS
+    ).values_list("lead__store_id", "lead__created_at"):
+        add(store_id, created_at)
+    ids: dict[str, set[int]] = defaultdict(set)
+    actions = [action for _model, _fields, names in LATE_WRITES.values() for action in names]
+    for store_id, object_type, object_id, action, changes in AuditLog.objects.filter(
+        store_id__in=store_ids, created_at__gte=since, action__in=actions
+    ).values_list("store_id", "object_type", "object_id", "action", "changes"):
+        ids[object_type].add(int(object_id))
+        moved = (changes or {}).get("arrived_at") if action == "visit.correct" else None
+        if moved and moved[0]:  # the day a corrected arrival no longer counts on
+            add(store_id, dt.datetime.fromisoformat(moved[0]))
+    for object_type, (model, fields, _actions) in LATE_WRITES.items():
+        if ids[object_type]:
+            for store_id, *moments in model.objects.filter(pk__in=ids[object_type]).values_list("store_id", *fields):
+                for at in moments:
+                    add(store_id, at)
+    return found
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -327,34 +325,64 @@ def _plan(q: ReportQuery) -> tuple[Q | None, list[ReportQuery]]:
 KEY_FIELDS = {"day": "day", "person": "person_id", "store": "store_id"}
 
 
-def counts(q: ReportQuery, columns: Iterable[str], by: tuple[str, ...] = ("day", "person")) -> dict[str, Counter]:
-    """For each of ``columns`` (``DailyCount`` fields), a Counter per key of ``by`` — (day, person
-    id) by default, as ``metrics.by_day_and_person`` counts — with only the keys that count something."""
+def table(q: ReportQuery, columns: Iterable[str], by: tuple[str, ...] = ("day", "person")) -> dict[tuple, list[int]]:
+    """The counts of ``columns`` (``DailyCount`` fields) per key of ``by`` — (Beijing day, person
+    id) by default, as ``metrics.by_day_and_person`` counts — as {key: [count per column]}, only
+    the keys that count something."""
     columns = list(columns)
-    result: dict[str, Counter] = {column: Counter() for column in columns}
+    width = len(columns)
+    result: dict[tuple, list[int]] = {}
     condition, live = _plan(q)
     if condition is not None:
-        rows = (
-            DailyCount.objects.filter(condition)
-            .filter(q.people("store_id", "person_id"))
-            .values(*[KEY_FIELDS[k] for k in by])
-            .annotate(**{f"_{c}": Sum(c) for c in columns})
-            .order_by()
-        )
         fields = [KEY_FIELDS[k] for k in by]
-        for row in rows:
-            key = tuple(row[f] for f in fields)
-            for column in columns:
-                if row[f"_{column}"]:
-                    result[column][key] += row[f"_{column}"]
+        rows = DailyCount.objects.filter(condition).filter(q.people("store_id", "person_id"))
+        if {"day", "person"} <= set(by):
+            # A row is already one person's day in one store: no grouping to do in the database but
+            # for someone working in two stores (added up below).
+            rows = rows.values_list(*fields, *columns)
+        else:
+            rows = (
+                rows.values(*fields)
+                .annotate(**{f"_{c}": Sum(c) for c in columns})
+                .values_list(*fields, *[f"_{c}" for c in columns])
+            )
+        # A year of a dealer group is some 150,000 rows: read them as plain tuples.
+        sql, params = rows.order_by().query.sql_with_params()
+        day_at = by.index("day") if "day" in by else None
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row in cursor.fetchall():
+                values = row[len(by) :]
+                if not any(values):
+                    continue
+                key = row[: len(by)]
+                if day_at is not None and isinstance(key[day_at], str):  # SQLite answers text
+                    key = (*key[:day_at], dt.date.fromisoformat(key[day_at]), *key[day_at + 1 :])
+                known = result.get(key)
+                if known is None:
+                    result[key] = list(values)
+                else:
+                    for index, n in enumerate(values):
+                        known[index] += n
+    positions = {column: index for index, column in enumerate(columns)}
     for part in live:
         for figures in _groups(columns):
             for row in _live_grouped(part, figures, by):
                 key = tuple(row[f"_{k}"] for k in by)
                 for figure in figures:
                     if row[figure.column]:
-                        result[figure.column][key] += row[figure.column]
+                        result.setdefault(key, [0] * width)[positions[figure.column]] += row[figure.column]
     return result
+
+
+def counts(q: ReportQuery, columns: Iterable[str], by: tuple[str, ...] = ("day", "person")) -> dict[str, Counter]:
+    """``table`` as a Counter per column (keyed like ``metrics.by_day_and_person``'s)."""
+    columns = list(columns)
+    counted = table(q, columns, by)
+    return {
+        column: Counter({key: values[index] for key, values in counted.items() if values[index]})
+        for index, column in enumerate(columns)
+    }
 
 
 def totals(q: ReportQuery, columns: Iterable[str]) -> dict[str, int]:

@@ -41,15 +41,27 @@ class DailyWorkReport(Report):
     ]
 
     def rows(self):
-        counts = summary.counts(self.query, SUMMARY_COLUMNS.values())
-        keys = sorted({cell for counter in counts.values() for cell in counter}, key=lambda k: (k[0], k[1] or 0))
-        names = person_names(person for _day, person in keys)
-        columns = list(SUMMARY_COLUMNS.items())
-        for day, person in keys:
-            row = {"day": day, "consultant": names.get(person, "—")}
-            for key, column in columns:
-                row[key] = counts[column].get((day, person), 0)
+        counts, cells = self.cells()
+        return self.rows_of(counts, cells)
+
+    def cells(self) -> tuple[dict, list]:
+        """The counts per (day, person id), and those keys in the order of the rows."""
+        counts = summary.table(self.query, SUMMARY_COLUMNS.values())
+        return counts, sorted(counts, key=lambda cell: (cell[0], cell[1] or 0))
+
+    def rows_of(self, counts: dict, cells: list):
+        keys = list(SUMMARY_COLUMNS)
+        names = person_names(person for _day, person in cells)
+        for day, person in cells:
+            row = dict(zip(keys, counts[(day, person)], strict=True))
+            row["day"] = day
+            row["consultant"] = names.get(person, "—")
             yield row
+
+    def screen_rows(self, limit: int) -> tuple[list[dict], int]:
+        """A group's year is some 150,000 rows: only the first ``limit`` are made into rows."""
+        counts, cells = self.cells()
+        return [self.complete(row) for row in self.rows_of(counts, cells[:limit])], len(cells)
 
     def totals(self, rows):
         if rows is not None:

@@ -16,6 +16,7 @@ from reports.library.daily_work import DailyWorkReport
 from reports.models import DailyCount, SummaryDay, SummaryState
 from reports.query import ReportQuery
 from showroom import services as showroom_services
+from showroom.models import DemoVehicle
 from tests.factories import make_member
 from tests.reports import builders as b
 
@@ -206,12 +207,23 @@ def test_changes_after_the_build_are_counted_until_the_next_refresh(store, users
     q = query(users.sales_manager, [store])
     backfill(store)
     before = DailyWorkReport(q).run()
-    # Late changes to November: a lead given to another consultant, an order cancelled, a visit
-    # registered three weeks late, a visit's arrival corrected to another day.
+    # Late changes to November through the services: a lead given to another consultant, an order
+    # cancelled, a visit registered three weeks late, a test drive entered late, a visit's arrival
+    # corrected to another day.
     lead_services.lead_reassign(actor=users.sales_manager, leads=[data["first"]], to_user=m, reason="休假")
     showroom_services.order_cancel(actor=m, order=data["order"], reason="客户反悔")
-    b.visit(store, m, b.at("2026-11-12", "10:00"), registered_at=b.at("2026-12-03", "12:00"))
-    b.test_drive(data["second"], m, b.at("2026-11-13", "15:00"))  # entered today
+    showroom_services.visit_register(
+        actor=users.reception, store=store, phone="13900001111", arrived_at=b.at("2026-11-12", "10:00"), consultant=m
+    )
+    showroom_services.test_drive_record(
+        actor=m,
+        lead=data["second"],
+        vehicle=DemoVehicle.objects.create(store=store, trim=b.trim(), plate="沪A00001", vin="LSVAU2180N2183294"),
+        route="A",
+        licence_checked=True,
+        vehicle_checked=True,
+        started_at=b.at("2026-11-13", "15:00"),
+    )
     moved = b.visit(store, a, b.at("2026-11-21", "10:00"), registered_at=b.at("2026-11-21", "10:05"))
     summary.summary_rebuild(store=store, first=dt.date(2026, 11, 21), last=dt.date(2026, 11, 22))
     showroom_services.visit_correct(actor=users.reception, visit=moved, arrived_at=b.at("2026-11-22", "10:00"))

@@ -73,6 +73,7 @@ class ProspectsReport(Report):
         super().__init__(query)
         self.today = timezone.localdate()
         self._period_totals: list[dict] | None = None
+        self._by_grade: list[tuple[str, int, int, int]] | None = None
 
     def prospects(self):
         return metrics.open_prospects(self.query)
@@ -103,9 +104,7 @@ class ProspectsReport(Report):
         of tens of thousands of prospects never needs a grouped count over all of them."""
         records = self.records()
         if limit is not None:
-            # The page's leads first, from the leads alone; then their details.
-            page = self.prospects().order_by(*ORDER).values_list("pk", flat=True)[:limit]
-            records = records.filter(pk__in=list(page))
+            records = records.filter(pk__in=self.page_ids(limit))
         names: dict[int, str] = {}
         chunk: list[tuple] = []
         for record in records.iterator(chunk_size=CHUNK):
@@ -156,9 +155,23 @@ class ProspectsReport(Report):
                 "visited": first_visit_at is not None,
             }
 
+    def page_ids(self, limit: int) -> list[int]:
+        """The first ``limit`` prospects' ids, from the leads alone: each store's first ones read
+        along its follow-up queue index, then merged in the same order."""
+        planned, unplanned = [], []
+        for store_id in self.query.store_ids:
+            first = self.prospects().filter(store_id=store_id).order_by(*ORDER)[:limit]
+            for next_at, pk in first.values_list("next_follow_up_at", "pk"):
+                if next_at is None:
+                    unplanned.append(pk)
+                else:
+                    planned.append((next_at, pk))
+        return [pk for _next_at, pk in sorted(planned)][:limit] + sorted(unplanned)[: max(0, limit - len(planned))]
+
     def screen_rows(self, limit: int) -> tuple[list[dict], int]:
         rows = [self.complete(row) for row in self.rows(limit=limit + 1)]
-        count = len(rows) if len(rows) <= limit else self.row_estimate()
+        # All the prospects are in the chart's counts, which the page draws anyway.
+        count = len(rows) if len(rows) <= limit else sum(sum(counts) for _grade, *counts in self.by_grade())
         return rows[:limit], count
 
     def days_overdue(self, next_at) -> int | None:
@@ -204,6 +217,8 @@ class ProspectsReport(Report):
 
     def by_grade(self) -> list[tuple[str, int, int, int]]:
         """(grade, overdue, on time, none planned) for every grade with open prospects."""
+        if self._by_grade is not None:
+            return self._by_grade
         today_start, _end = day_range(self.today, self.today)
         counts = {
             row["grade"]: row
@@ -216,11 +231,12 @@ class ProspectsReport(Report):
             )
             .order_by()
         }
-        return [
+        self._by_grade = [
             (grade, counts[grade]["overdue"], counts[grade]["on_time"], counts[grade]["unplanned"])
             for grade in Grade.values
             if grade in counts
         ]
+        return self._by_grade
 
     def chart(self, result: ReportResult):
         grades = self.by_grade()

@@ -284,3 +284,23 @@ def test_rows_read_a_chunk_at_a_time_are_the_same_rows(store, users, prospects, 
         shown, count = ProspectsReport(query).screen_rows(3)
     assert [row["customer"] for row in shown] == [row["customer"] for row in whole[:3]]
     assert count == 5
+
+
+def test_group_user_gets_the_most_overdue_of_all_chosen_stores_first(
+    group, store, other_store, prospects, client_for, monkeypatch
+):
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+
+    gm = UserFactory(username="group_gm7")
+    Membership.objects.create(user=gm, group=group, role=Role.objects.get(store=None, code="gm"))
+    query = ReportQuery(user=gm, stores=(store, other_store), first=dt.date(2026, 11, 1), last=dt.date(2026, 11, 30))
+    whole = list(ProspectsReport(query).iterate())
+    assert len(whole) == 6
+    assert whole[0]["next_follow_up"] == b.at("2026-11-03")  # store B's, the most overdue
+    assert [row["customer"] for row in whole[1:]] == ["赵六", "张三", "李四", "钱七", "王五"]
+    monkeypatch.setattr(ProspectsReport, "screen_row_limit", 2)
+    result = ProspectsReport(query).run()
+    assert result.rows == whole[:2]
+    assert (result.row_count, result.truncated) == (6, True)
+    assert result.totals == {"follow_ups": 4, "invitations": 2}

@@ -17,11 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from leads.models import Appointment
 
 from . import metrics
 from .base import Chart, Column, display, divide
@@ -266,41 +269,74 @@ def count_by(queryset: QuerySet, *fields: str) -> Counter:
     return counts
 
 
-def store_counts(q: ReportQuery) -> dict[int, Counter]:
-    """Every count the headline figures divide, per store of the query."""
+def lead_rows(q: ReportQuery) -> list[dict]:
+    """Leads captured, filed and valid per store and source, in one pass over the period's leads."""
+    return list(
+        metrics.captured_leads(q)
+        .values("store_id", "source_id", "source__parent_id")
+        .annotate(
+            captured=Count("pk"),
+            filed=Count("pk", filter=metrics.filed_lead()),
+            valid=Count("pk", filter=metrics.valid_lead()),
+        )
+        .order_by()
+    )
+
+
+def store_counts(q: ReportQuery, clerk_rows: dict | None = None, leads: list[dict] | None = None) -> dict[int, Counter]:
+    """Every count the headline figures divide, per store of the query (``clerk_rows`` and
+    ``leads``: the info clerks' figures and ``lead_rows`` if already counted). Counts that share
+    their rows are taken in one query each, with the metrics' conditions."""
     counts: dict[int, Counter] = {store.pk: Counter() for store in q.stores}
 
     def add(key: str, queryset: QuerySet) -> None:
         for store_id, n in count_by(queryset, "store_id").items():
             counts[store_id][key] += n
 
-    add("captured", metrics.captured_leads(q))
-    add("filed", metrics.filed_leads(q))
-    add("valid", metrics.valid_leads(q))
+    def add_aggregates(queryset: QuerySet, **aggregates) -> None:
+        for row in queryset.values("store_id").annotate(**aggregates).order_by():
+            for key in aggregates:
+                counts[row["store_id"]][key] += row[key]
+
+    for row in lead_rows(q) if leads is None else leads:
+        for key in ("captured", "filed", "valid"):
+            counts[row["store_id"]][key] += row[key]
     add("invited", metrics.invitations(q))
-    add("arrived", metrics.visits(q))
-    add("orders", metrics.orders(q))
-    add("first_visit_deals", metrics.first_visit_deals(q))
-    add("follow_up_deals", metrics.follow_up_deals(q))
+    add_aggregates(
+        metrics.visits(q),
+        arrived=Count("pk"),
+    )
+    add_aggregates(
+        metrics.orders(q),
+        orders=Count("pk"),
+        first_visit_deals=Count("pk", filter=metrics.first_visit_deal()),
+    )
+    # In a WHERE clause (not an aggregate's FILTER) the database may hash the DCC leads once
+    # instead of probing every order's lead twice.
+    add("dcc_orders", metrics.dcc_orders(q))
     add("deliveries", metrics.deliveries(q))
-    add("first_visits_no_deal", metrics.first_visits_no_deal(q))
-    add("retained", metrics.first_visits_no_deal(q).filter(filed=True))
+    add_aggregates(
+        metrics.first_visits_no_deal(q), first_visits_no_deal=Count("pk"), retained=Count("pk", filter=Q(filed=True))
+    )
     add("tasks_due", metrics.tasks_due(q))
     add("tasks_on_time", metrics.tasks_on_time(q))
     add("lost", metrics.lost(q))
-    add("dcc_orders", metrics.dcc_orders(q))
     add("complaints", metrics.complaints_registered(q))
     add("complaints_in_time", metrics.complaints_handled_in_time(q))
-    add("callbacks_due", metrics.callbacks_due(q))
-    add("callbacks_done", metrics.callbacks_done(q))
-    for origin, appointments in (
-        ("dcc", metrics.dcc_appointments_due(q)),
-        ("showroom", metrics.showroom_appointments_due(q)),
-    ):
-        due = count_by(appointments, "store_id")
-        for store_id, n in due.items():
-            counts[store_id][f"{origin}_appointments"] = n
-            counts[store_id][f"{origin}_arrived"] = metrics.arrived_on_the_day(appointments.filter(store_id=store_id))
+    add_aggregates(
+        metrics.callbacks_due(q), callbacks_due=Count("pk"), callbacks_done=Count("pk", filter=metrics.callback_done())
+    )
+    appointments = (
+        metrics.with_appointment_day(metrics.appointments_due(q))
+        .values("store_id", "origin")
+        .annotate(n=Count("pk"), came=Count("pk", filter=metrics.arrived_on_the_day_condition()))
+        .values_list("store_id", "origin", "n", "came")
+        .order_by()
+    )
+    for store_id, origin, n, came in appointments:
+        prefix = "dcc" if origin == Appointment.Origin.DCC else "showroom"
+        counts[store_id][f"{prefix}_appointments"] += n
+        counts[store_id][f"{prefix}_arrived"] += came
     surveys = (
         metrics.satisfaction_surveys(q)
         .values("store_id")
@@ -311,12 +347,13 @@ def store_counts(q: ReportQuery) -> dict[int, Counter]:
     for store_id, n, total in surveys:
         counts[store_id]["surveys"] += n
         counts[store_id]["score_total"] += total or 0
-    for store_id, row in metrics.clerk_days(q):
-        counts[store_id]["registrations"] += row.registrations
-        counts[store_id]["clerk_leads"] += row.leads_captured
-        counts[store_id]["accurate"] += row.accurate
-        counts[store_id]["timely"] += row.timely
+    for (store_id, _clerk_id), row in (metrics.clerk_totals(q) if clerk_rows is None else clerk_rows).items():
+        counts[store_id]["registrations"] += row["registrations"]
+        counts[store_id]["clerk_leads"] += row["leads_captured"]
+        counts[store_id]["accurate"] += row["accurate"]
+        counts[store_id]["timely"] += row["timely"]
     for store_counter in counts.values():
+        store_counter["follow_up_deals"] = store_counter["orders"] - store_counter["first_visit_deals"]
         store_counter["lost_or_ordered"] = store_counter["lost"] + store_counter["orders"]
     return counts
 
@@ -633,8 +670,21 @@ def trend_months(q: ReportQuery) -> list[dt.date]:
     return months
 
 
-def _month_of(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date().replace(day=1)
+def by_month(queryset: QuerySet, field_name: str, *fields: str) -> Counter:
+    """Rows per (Beijing month's first day, *fields), counted by the database."""
+    counts: Counter = Counter()
+    rows = (
+        queryset.annotate(_month=TruncMonth(field_name))
+        .values("_month", *fields)
+        .annotate(_n=Count("pk"))
+        .values_list("_month", *fields, "_n")
+        .order_by()
+    )
+    for month, *values, n in rows:
+        if isinstance(month, dt.datetime):
+            month = (timezone.localtime(month) if timezone.is_aware(month) else month).date()
+        counts[(month.replace(day=1), *values)] += n
+    return counts
 
 
 @dataclass
@@ -690,18 +740,17 @@ def lost_reasons(q: ReportQuery, links: Links, limit: int = 5) -> list[dict]:
     ]
 
 
-def valid_by_source(q: ReportQuery, links: Links) -> list[dict]:
-    """Leads captured and the valid-lead rate per source channel (a sub-channel counts for its parent)."""
+def valid_by_source(leads: list[dict], links: Links) -> list[dict]:
+    """Leads captured and the valid-lead rate per source channel (a sub-channel counts for its
+    parent), from ``lead_rows``."""
     from leads.models import Source
 
-    captured = count_by(metrics.captured_leads(q), "source_id", "source__parent_id")
-    valid = count_by(metrics.valid_leads(q), "source_id", "source__parent_id")
     rows: dict[int, dict] = {}
-    for (source_id, parent_id), n in captured.items():
-        key = parent_id or source_id
+    for found in leads:
+        key = found["source__parent_id"] or found["source_id"]
         row = rows.setdefault(key, {"source_id": key, "captured": 0, "valid": 0})
-        row["captured"] += n
-        row["valid"] += valid.get((source_id, parent_id), 0)
+        row["captured"] += found["captured"]
+        row["valid"] += found["valid"]
     names = {source.pk: str(source) for source in Source.objects.filter(pk__in=list(rows))}
     for row in rows.values():
         row["source"] = names.get(row["source_id"], "—")
@@ -717,12 +766,11 @@ def sales_by_month(q: ReportQuery, months: list[dt.date], links: Links) -> list[
     showroom's (the rest) and the DCC's share."""
     window = replace(q, first=months[0])
     rows = {month: {"month": month, "orders": 0, "dcc": 0, "direct": 0} for month in months}
-    for (confirmed_at,) in metrics.orders(window).values_list("confirmed_at"):
-        rows[_month_of(confirmed_at)]["orders"] += 1
-    for confirmed_at, direct in metrics.dcc_orders(window).values_list("confirmed_at", "is_dcc_sale"):
-        row = rows[_month_of(confirmed_at)]
-        row["dcc"] += 1
-        row["direct"] += bool(direct)
+    for (month,), n in by_month(metrics.orders(window), "confirmed_at").items():
+        rows[month]["orders"] += n
+    for (month, direct), n in by_month(metrics.dcc_orders(window), "confirmed_at", "is_dcc_sale").items():
+        rows[month]["dcc"] += n
+        rows[month]["direct"] += n if direct else 0
     url = links.dcc_figures(first=months[0]) or links.orders(dcc="1")
     for row in rows.values():
         row["showroom"] = row["orders"] - row["dcc"]
@@ -739,12 +787,10 @@ def complaints_over_time(q: ReportQuery, months: list[dt.date], links: Links) ->
     index = {month: i for i, month in enumerate(months)}
     by_category: dict[str, list[int]] = defaultdict(lambda: [0] * len(months))
     by_touchpoint: dict[str, list[int]] = defaultdict(lambda: [0] * len(months))
-    for registered_at, category, touchpoint in metrics.complaints_registered(window).values_list(
-        "registered_at", "category", "touchpoint"
-    ):
-        i = index[_month_of(registered_at)]
-        by_category[category][i] += 1
-        by_touchpoint[touchpoint][i] += 1
+    registered = by_month(metrics.complaints_registered(window), "registered_at", "category", "touchpoint")
+    for (month, category, touchpoint), n in registered.items():
+        by_category[category][index[month]] += n
+        by_touchpoint[touchpoint][index[month]] += n
     categories = [
         {
             "key": value,
@@ -769,16 +815,12 @@ def complaints_over_time(q: ReportQuery, months: list[dt.date], links: Links) ->
     return categories, touchpoints
 
 
-def clerks(q: ReportQuery, links: Links) -> list[dict]:
+def clerks(clerk_rows: dict, links: Links) -> list[dict]:
     """The info clerks' figures for the period, one row per clerk (and store)."""
-    rows: dict[tuple[int, int], dict] = {}
-    for store_id, day in metrics.clerk_days(q):
-        row = rows.setdefault(
-            (store_id, day.clerk_id),
-            {"clerk": day.clerk, "registrations": 0, "leads_captured": 0, "accurate": 0, "timely": 0},
-        )
-        for key in ("registrations", "leads_captured", "accurate", "timely"):
-            row[key] += getattr(day, key)
+    from accounts.models import User
+
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in={clerk_id for _s, clerk_id in clerk_rows})}
+    rows = {key: {**values, "clerk": names.get(key[1], "—")} for key, values in clerk_rows.items()}
     url = _clerks(links)
     for row in rows.values():
         row["accuracy"] = divide(row["accurate"], row["registrations"])
@@ -790,7 +832,9 @@ def clerks(q: ReportQuery, links: Links) -> list[dict]:
 def store_dashboard(q: ReportQuery, current_store=None) -> Dashboard:
     """Everything the store dashboard shows for the query (one store, or several summed)."""
     links = Links(q, current_store)
-    counts = total(store_counts(q).values())
+    clerk_rows = metrics.clerk_totals(q)
+    leads = lead_rows(q)
+    counts = total(store_counts(q, clerk_rows, leads).values())
     found = figures(counts, links)
     steps = funnel_steps(found)
     chart = Chart(
@@ -829,14 +873,14 @@ def store_dashboard(q: ReportQuery, current_store=None) -> Dashboard:
         funnel=steps,
         funnel_chart=chart,
         lost_reasons=lost_reasons(q, links),
-        sources=valid_by_source(q, links),
+        sources=valid_by_source(leads, links),
         months=months,
         sales_by_month=sales,
         sales_chart=sales_chart,
         complaints_by_category=categories,
         complaints_by_touchpoint=touchpoints,
         complaints_chart=complaints_chart,
-        clerks=clerks(q, links),
+        clerks=clerks(clerk_rows, links),
         targets=targets,
     )
 

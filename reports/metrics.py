@@ -275,27 +275,41 @@ def valid_leads(q: ReportQuery) -> QuerySet[Lead]:
 # -- the dashboard: the funnel's steps, DCC sales, customer service, the info clerks ----------------
 
 
+def filed_lead() -> Q:
+    """留档: the lead's customer left a phone number, as a condition (to count beside all leads)."""
+    return ~Q(customer__phone="")
+
+
 def filed_leads(q: ReportQuery) -> QuerySet[Lead]:
-    """留档: of the leads captured, those whose customer left a phone number."""
-    return captured_leads(q).exclude(customer__phone="")
+    """Of the leads captured, those whose customer left a phone number."""
+    return captured_leads(q).filter(filed_lead())
+
+
+def first_visit_deal() -> Q:
+    """首洽成交: an order placed on the day of the lead's first visit (``Order.is_first_visit_deal``)."""
+    return Q(is_first_visit_deal=True)
 
 
 def first_visit_deals(q: ReportQuery) -> QuerySet[Order]:
-    """首洽成交: orders placed on the day of the lead's first visit (``Order.is_first_visit_deal``)."""
-    return orders(q).filter(is_first_visit_deal=True)
+    return orders(q).filter(first_visit_deal())
 
 
 def follow_up_deals(q: ReportQuery) -> QuerySet[Order]:
     """跟踪回访成交: the other orders (closing rate = first-visit deals + follow-up deals ÷ leads)."""
-    return orders(q).filter(is_first_visit_deal=False)
+    return orders(q).exclude(first_visit_deal())
+
+
+def dcc_sale() -> Q:
+    """A DCC-sourced order (单列), the DCC's rule (``dcc.selectors.dcc_orders``): sold by a DCC agent,
+    or on a lead handed to the DCC or invited by it. Two EXISTS on the order's lead, so the database
+    probes each order's lead instead of joining every lead of the group."""
+    handed = Lead.objects.filter(pk=OuterRef("lead_id"), with_dcc=True)
+    invited = Appointment.objects.filter(lead_id=OuterRef("lead_id"), origin=Appointment.Origin.DCC)
+    return Q(is_dcc_sale=True) | Exists(handed) | Exists(invited)
 
 
 def dcc_orders(q: ReportQuery) -> QuerySet[Order]:
-    """DCC-sourced orders (单列), the DCC's own rule: sold by a DCC agent, or on a lead handed to
-    the DCC or invited by it."""
-    from dcc.selectors import dcc_lead_condition
-
-    return orders(q).filter(Q(is_dcc_sale=True) | dcc_lead_condition("lead__"))
+    return orders(q).filter(dcc_sale())
 
 
 def dcc_appointments_due(q: ReportQuery) -> QuerySet[Appointment]:
@@ -331,9 +345,14 @@ def callbacks_due(q: ReportQuery):
     return Callback.objects.filter(q.people("store_id", "assignee_id"), due_date__gte=q.first, due_date__lte=q.last)
 
 
+def callback_done() -> Q:
+    """A callback that was made (on time or late), as a condition."""
+    return Q(done_at__isnull=False)
+
+
 def callbacks_done(q: ReportQuery):
-    """Of the callbacks due, those done (on time or late)."""
-    return callbacks_due(q).filter(done_at__isnull=False)
+    """Of the callbacks due, those done."""
+    return callbacks_due(q).filter(callback_done())
 
 
 def satisfaction_surveys(q: ReportQuery):
@@ -349,17 +368,78 @@ def satisfaction_surveys(q: ReportQuery):
     )
 
 
-def clerk_days(q: ReportQuery) -> list:
-    """The info clerks' figures per clerk per day (``showroom.selectors.clerk_figures``) in the
-    chosen stores, as (store id, ClerkDay), for the clerks whose figures the user may see."""
-    from showroom.selectors import clerk_figures
+def with_appointment_day(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """``appointments`` with their Beijing day, which ``arrived_on_the_day_condition`` compares to."""
+    return appointments.annotate(_scheduled_day=TruncDate("scheduled_at"))
 
-    found = []
-    for store in q.stores:
-        scope = q.scope(store.pk)
-        found += [
-            (store.pk, row) for row in clerk_figures(store, q.first, q.last) if scope is None or row.clerk_id in scope
-        ]
+
+def arrived_on_the_day_condition() -> Q:
+    """``arrived_on_the_day``'s rule as a condition on ``with_appointment_day`` rows: marked
+    arrived, or the customer visited the store on the appointment's Beijing day."""
+    # Through the lead's customer inside the subquery: the outer query then joins no lead at all.
+    visited_that_day = (
+        Visit.objects.filter(store_id=OuterRef("store_id"), customer__leads=OuterRef("lead_id"))
+        .annotate(_day=TruncDate("arrived_at"))
+        .filter(_day=OuterRef("_scheduled_day"))
+    )
+    return Q(status=Appointment.Status.ARRIVED) | Exists(visited_that_day)
+
+
+def arrived_on_the_day_by_store(appointments: QuerySet[Appointment]) -> Counter:
+    """``arrived_on_the_day`` per store, counted by the database."""
+    return by_value(with_appointment_day(appointments).filter(arrived_on_the_day_condition()), "store_id")
+
+
+def clerk_totals(q: ReportQuery) -> dict[tuple[int, int], dict]:
+    """The info clerks' figures for the period per (store, clerk), by the rules of
+    ``showroom.selectors.clerk_figures`` counted in the database: visits registered, accurate
+    (never corrected), timely (entered within the store's minutes of arrival), and leads captured
+    (created in the period by a clerk who registered visits in it). Clerks the user may see."""
+    import datetime as dt
+
+    from django.db.models import F
+
+    from showroom.models import ShowroomSettings
+
+    default = ShowroomSettings._meta.get_field("timely_minutes").default
+    minutes = dict(ShowroomSettings.objects.filter(store_id__in=q.store_ids).values_list("store_id", "timely_minutes"))
+    timely = Q(pk__in=[])
+    for store_id in q.store_ids:
+        limit = F("arrived_at") + dt.timedelta(minutes=minutes.get(store_id, default))
+        timely |= Q(store_id=store_id, registered_at__lte=limit)
+    scope = Q(pk__in=[])
+    for store_id in q.store_ids:
+        people = q.scope(store_id)
+        scope |= Q(store_id=store_id) if people is None else Q(store_id=store_id, registered_by_id__in=people)
+    rows = (
+        Visit.objects.filter(q.between("arrived_at"), scope)
+        .values("store_id", "registered_by_id")
+        .annotate(
+            registrations=Count("pk"),
+            accurate=Count("pk", filter=Q(corrected_at__isnull=True)),
+            timely=Count("pk", filter=timely),
+        )
+        .order_by()
+    )
+    found = {
+        (row["store_id"], row["registered_by_id"]): {
+            "registrations": row["registrations"],
+            "accurate": row["accurate"],
+            "timely": row["timely"],
+            "leads_captured": 0,
+        }
+        for row in rows
+    }
+    leads = (
+        Lead.objects.filter(q.between("created_at"), store_id__in=q.store_ids, created_by_id__in={k[1] for k in found})
+        .values("store_id", "created_by_id")
+        .annotate(n=Count("pk"))
+        .values_list("store_id", "created_by_id", "n")
+        .order_by()
+    )
+    for store_id, clerk_id, n in leads:
+        if (store_id, clerk_id) in found:
+            found[(store_id, clerk_id)]["leads_captured"] += n
     return found
 
 

@@ -574,3 +574,23 @@ def test_group_dashboard_menu_entry(store, users, client_for):
     html = client_for(users.gm).get(reverse("reports:dashboard")).content.decode()
     assert 'data-nav="group-dashboard"' not in html
     assert 'data-nav="dashboard"' in html
+
+
+def test_counts_in_the_database_agree_with_the_reference_rules(store, november):
+    """The dashboard counts arrivals and the clerks' figures in the database; the rules they follow
+    are ``metrics.arrived_on_the_day`` and ``showroom.selectors.clerk_figures``."""
+    from reports import metrics
+    from showroom.selectors import clerk_figures
+
+    q = query(november.sales_manager, [store])
+    for appointments in (metrics.dcc_appointments_due(q), metrics.showroom_appointments_due(q)):
+        assert metrics.arrived_on_the_day_by_store(appointments).get(store.pk, 0) == metrics.arrived_on_the_day(
+            appointments
+        )
+    reference: dict = {}
+    for day in clerk_figures(store, q.first, q.last):
+        row = reference.setdefault((store.pk, day.clerk_id), dict.fromkeys(("registrations", "accurate", "timely"), 0))
+        row["leads_captured"] = row.get("leads_captured", 0) + day.leads_captured
+        for key in ("registrations", "accurate", "timely"):
+            row[key] += getattr(day, key)
+    assert metrics.clerk_totals(q) == reference

@@ -147,18 +147,25 @@ def keyset_page(queryset: QuerySet, field: str, cursor: str | None, *, descendin
     else:
         queryset = queryset.order_by(F(field).asc(nulls_last=True), "id")
     position = decode_cursor(cursor)
-    if position is not None:
+    if position is None:
+        rows = list(queryset[: size + 1])
+    else:
         value, pk = position
-        after, id_after = ("lt", "lt") if descending else ("gt", "gt")
+        from_, id_at_most = ("lte", "gte") if descending else ("gte", "lte")
+        id_after = "lt" if descending else "gt"
         if value is None:
-            queryset = queryset.filter(**{f"{field}__isnull": True, f"id__{id_after}": pk})
+            rows = list(queryset.filter(**{f"{field}__isnull": True, f"id__{id_after}": pk})[: size + 1])
         else:
-            queryset = queryset.filter(
-                Q(**{f"{field}__{after}": value})
-                | Q(**{field: value, f"id__{id_after}": pk})
-                | Q(**{f"{field}__isnull": True})
+            # The rows after the cursor that have a value, as one range of the (field, id) index read in
+            # order (an OR with the empty ones would make the database filter every row before the
+            # cursor); then, when the page is not full yet, the rows without a value.
+            rows = list(
+                queryset.filter(**{f"{field}__{from_}": value}).exclude(**{field: value, f"id__{id_at_most}": pk})[
+                    : size + 1
+                ]
             )
-    rows = list(queryset[: size + 1])
+            if len(rows) <= size:
+                rows += list(queryset.filter(**{f"{field}__isnull": True})[: size + 1 - len(rows)])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

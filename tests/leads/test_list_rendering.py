@@ -172,3 +172,31 @@ def test_fast_widgets_draw_the_markup_of_djangos_templates(data):
         assert _squeeze(ours) == _squeeze(theirs)
     one = str(fast_form["one"])
     assert " data-on " in one and "data-off" not in one and "X &lt;&amp;&gt;" in one
+
+
+# --- Keyset paging --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_keyset_pages_walk_every_lead_once_in_order_with_ties_and_empty_dates(store, users, descending):
+    from django.db.models import F
+
+    from leads.manage_views import keyset_page
+
+    same = timezone.now().replace(microsecond=0)
+    dates = [same, same, same - dt.timedelta(days=1), None, same + dt.timedelta(days=2), None, same]
+    for i, when in enumerate(dates):
+        lead = new_lead(store, users.consultant, f"客户{i}", f"1370000000{i}")
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=when)
+    leads = Lead.objects.filter(store=store)
+    ordering = (
+        F("next_follow_up_at").desc(nulls_last=True) if descending else F("next_follow_up_at").asc(nulls_last=True)
+    )
+    expected = list(leads.order_by(ordering, "-id" if descending else "id").values_list("pk", flat=True))
+    seen, cursor = [], None
+    for _page in range(10):
+        rows, cursor = keyset_page(leads, "next_follow_up_at", cursor, descending=descending, size=2)
+        seen += [lead.pk for lead in rows]
+        if cursor is None:
+            break
+    assert seen == expected

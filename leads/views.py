@@ -692,8 +692,9 @@ class MyLeadFilterSet(LeadFilterSet):
 class MyLeadsView(LeadsPageMixin, ListView):
     """我的线索: the owner's leads in this store, next follow-up first.
 
-    Rows are read as plain values with their labels joined in and worked out once in Python
-    (``lead_rows``): the template only places them.
+    The page's leads are sorted, counted and cut without joins; only its fifty rows are then read
+    as plain values with their labels joined in and worked out once in Python (``lead_rows``):
+    the template only places them.
     """
 
     model = Lead
@@ -710,13 +711,15 @@ class MyLeadsView(LeadsPageMixin, ListView):
         if "open" not in data and "status" not in data:
             data["open"] = "true"
         self.filterset = MyLeadFilterSet(data, queryset=self.base_queryset(), store=self.request.store)
-        return self.filterset.qs.order_by(F("next_follow_up_at").asc(nulls_last=True), "-id").values(*LEAD_ROW_FIELDS)
+        return self.filterset.qs.order_by(F("next_follow_up_at").asc(nulls_last=True), "-id")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         today_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+        ids = list(ctx["leads"].values_list("id", flat=True))
+        values = {row["id"]: row for row in Lead.objects.filter(pk__in=ids).values(*LEAD_ROW_FIELDS)}
         ctx["leads"] = lead_rows(
-            ctx["leads"], user=self.request.user, today_start=today_start, date_format="%m-%d %H:%M"
+            (values[pk] for pk in ids), user=self.request.user, today_start=today_start, date_format="%m-%d %H:%M"
         )
         for row in ctx["leads"]:
             row["grade_class"] = GRADE_CLASSES.get(row["grade"], "text-bg-light")

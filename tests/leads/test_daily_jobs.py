@@ -202,3 +202,28 @@ def test_celery_task_runs_every_active_store(users, store, other_users, other_st
     assert Task.objects.count() == 2
     assert tasks.daily_maintenance_store(closed.pk) == {}
     assert tasks.daily_maintenance_store(999999) == {}
+
+
+def test_marking_and_escalation_cost_the_same_queries_for_many_tasks(users, store, world):
+    """Set-based: one grouped read and one update per step, one notice per person, however many
+    tasks are overdue (no query per task)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    today = world["run_at"].date()
+
+    def run():
+        Task.objects.update(overdue_marked_at=None, escalated_at=None)
+        with CaptureQueriesContext(connection) as marked:
+            services.tasks_mark_overdue(store=store, today=today)
+        with CaptureQueriesContext(connection) as escalated:
+            services.tasks_escalate_overdue(store=store, today=today)
+        return len(marked), len(escalated)
+
+    few = run()
+    for _n in range(20):  # twenty more overdue leads of the same two consultants
+        for owner in (users.consultant, world["outsider"]):
+            lead = make_lead(store, owner)
+            Task.objects.filter(lead=lead).update(due_date=world["day0"], due_at=world["run_at"] - dt.timedelta(days=7))
+    assert Task.objects.filter(status=Task.Status.OPEN, due_date__lt=today).count() >= 45
+    assert run() == few

@@ -498,6 +498,8 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["store", "author", "-created_at"], name="followup_author"),
             models.Index(fields=["lead", "-created_at"], name="followup_lead"),
+            # A period's follow-ups of a store (reports), with the lead id at hand for per-lead counts.
+            models.Index(fields=["store", "created_at"], include=["lead"], name="followup_store_made"),
         ]
 
     def __str__(self) -> str:

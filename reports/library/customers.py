@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.models import Series
 from leads.models import Grade, LeadStatus, Source
@@ -79,7 +80,7 @@ class CustomersReport(Report):
         "have visited, ordered, been lost or found invalid so far, the conversion and the valid-lead rate. "
         "Grade, tier and status are the leads' present ones."
     )
-    options = (Option("dimension", _("Rows"), DIMENSIONS, "source"),)
+    options = (Option("dimension", pgettext_lazy("report option", "Rows by"), DIMENSIONS, "source"),)
     columns = [Column("label", _("Source"), "text", 24), *COLUMNS]
 
     def __init__(self, query):

@@ -8,6 +8,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Quer
 from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .. import metrics
 from ..base import Chart, Column, Option, Report, ReportResult
@@ -114,7 +115,7 @@ class TrafficReport(Report):
         "visits, people, average stay, contact details filed and the first-visit retention rate."
     )
     required_permission = "reports.view_traffic"
-    options = (Option("group", _("Rows"), GROUPS, "day"),)
+    options = (Option("group", pgettext_lazy("report option", "Rows by"), GROUPS, "day"),)
     columns = [KEY_COLUMNS["day"], *FIGURES]
 
     def __init__(self, query):

@@ -226,7 +226,7 @@ def test_page_offers_the_rows_option_and_print_and_excel_follow_it(store, users,
     content = page.content.decode()
     assert 'name="dimension"' in content
     assert '<option value="grade" selected>' in content
-    assert ("Rows", "Grade") in [(str(label), str(value)) for label, value in page.context["conditions"]]
+    assert ("Rows by", "Grade") in [(str(label), str(value)) for label, value in page.context["conditions"]]
     screen = page.context["result"]
     assert [column.header for column in screen.columns][0] == "Grade"
     assert "<svg" in content  # the share chart
@@ -240,7 +240,7 @@ def test_page_offers_the_rows_option_and_print_and_excel_follow_it(store, users,
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert ["Rows", "Grade"] in [row[:2] for row in values]
+    assert ["Rows by", "Grade"] in [row[:2] for row in values]
     header = next(i for i, row in enumerate(values) if row[0] == "Grade")
     assert values[header][:4] == ["Grade", "Leads", "Share", "Visited"]
     data = values[header + 1 : header + 1 + len(screen.rows)]

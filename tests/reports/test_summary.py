@@ -149,16 +149,25 @@ def test_only_days_that_are_over_are_built(store, data):
     assert SummaryDay.objects.filter(store=store).order_by("-day").first().day == TODAY - dt.timedelta(days=1)
 
 
-def test_reads_the_summary_for_past_days_and_today_live(store, users, data, django_assert_max_num_queries):
+def test_reads_the_summary_for_past_days_and_today_live(store, other_store, users, data):
     q = query(users.sales_manager, [store], last=TODAY)
+    gm = make_member(store, "gm", username="group_gm")
+    Membership.objects.create(user=gm, store=other_store, role=Role.objects.get(store=None, code="gm"))
+    both = query(gm, [store, other_store], last=TODAY)
+    keyed = [("person",), ("store",), ("day", "person", "store"), ("day",)]
     with summary.live_only():
         live = everything(q)
-    backfill(store)
+        live_keyed = [summary.table(both, summary.FIGURES, by) for by in keyed]
+    backfill(store, other_store)
     condition, parts = summary._plan(q)
     assert condition is not None
     assert [(p.first, p.last) for p in parts] == [(TODAY, TODAY)]  # only today is counted from the rows
-    # The summary really answers: with its rows emptied, the past days count nothing.
     assert everything(q) == live
+    assert [summary.table(both, summary.FIGURES, by) for by in keyed] == live_keyed
+    by_store = live_keyed[1]
+    captured = list(summary.FIGURES).index("captured_leads")
+    assert (by_store[(store.pk,)][captured], by_store[(other_store.pk,)][captured]) == (7, 2)
+    # The summary really answers: with its rows emptied, the past days count nothing.
     DailyCount.objects.update(follow_ups=0)
     assert summary.totals(q, ["follow_ups"])["follow_ups"] == 1  # today's only
     with summary.live_only():

@@ -392,6 +392,14 @@ class Lead(models.Model):
             models.Index(fields=["store", "created_at"], name="lead_store_created"),
             models.Index(fields=["store", "in_pool_since"], name="lead_store_pool"),
             models.Index(fields=["store", "source", "external_id"], name="lead_external_id"),
+            # The open prospects alone (report 7): a store's queue, its counts by grade and the
+            # prospects its period's follow-ups are matched to, read from the index without the table.
+            models.Index(
+                fields=["store", "next_follow_up_at", "id"],
+                include=["grade", "owner", "source", "series"],
+                condition=Q(status__in=WORKING_STATUSES),
+                name="lead_open_queue",
+            ),
         ]
 
     def __str__(self) -> str:

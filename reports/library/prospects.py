@@ -3,7 +3,12 @@ and whether its next follow-up is overdue; the period counts the work done on it
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Q
+import datetime as dt
+import heapq
+import itertools
+from dataclasses import replace
+
+from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,11 +18,24 @@ from leads.phones import mask_phone
 
 from .. import metrics
 from ..base import Chart, Column, Comparison, Report, ReportResult
+from ..query import ReportQuery
 from ..registry import register
 from .common import person_names
 
 CHUNK = 2000
 ORDER = (F("next_follow_up_at").asc(nulls_last=True), "pk")  # most overdue first, nothing planned last
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def adjoining(periods: list[ReportQuery]) -> list[ReportQuery]:
+    """The days of ``periods`` as the fewest periods: overlapping or adjoining ones joined."""
+    runs: list[ReportQuery] = []
+    for period in sorted(periods, key=lambda period: period.first):
+        if runs and period.first <= runs[-1].last + dt.timedelta(days=1):
+            runs[-1] = replace(runs[-1], last=max(runs[-1].last, period.last))
+        else:
+            runs.append(period)
+    return runs
 
 
 @register
@@ -156,17 +174,39 @@ class ProspectsReport(Report):
             }
 
     def page_ids(self, limit: int) -> list[int]:
-        """The first ``limit`` prospects' ids, from the leads alone: each store's first ones read
-        along its follow-up queue index, then merged in the same order."""
-        planned, unplanned = [], []
-        for store_id in self.query.store_ids:
-            first = self.prospects().filter(store_id=store_id).order_by(*ORDER)[:limit]
-            for next_at, pk in first.values_list("next_follow_up_at", "pk"):
-                if next_at is None:
-                    unplanned.append(pk)
-                else:
-                    planned.append((next_at, pk))
-        return [pk for _next_at, pk in sorted(planned)][:limit] + sorted(unplanned)[: max(0, limit - len(planned))]
+        """The first ``limit`` prospects' ids, from the leads alone: each store's queue read along
+        its index, about the store's share of the page at first and more only while the merge
+        (in the same order) still takes from it."""
+        share = limit // len(self.query.store_ids) + 1
+        queues = [self.queue(store, share) for store in self.query.stores]
+        merged = heapq.merge(*queues, key=lambda item: (item[0] is None, item[0] or EARLIEST, item[1]))
+        return [pk for _next_at, pk in itertools.islice(merged, limit)]
+
+    def queue(self, store, size: int):
+        """(next follow-up, id) of one store's open prospects in page order — planned soonest
+        first, then the unplanned — read ``size`` at a time, twice as many each time, each read
+        starting where the last stopped (one index range, not an OR)."""
+        prospects = metrics.open_prospects(replace(self.query, stores=(store,)))
+        after = None
+        while True:
+            planned = prospects.filter(next_follow_up_at__isnull=False)
+            if after is not None:
+                planned = planned.filter(next_follow_up_at__gte=after[0]).exclude(
+                    next_follow_up_at=after[0], pk__lte=after[1]
+                )
+            rows = list(planned.order_by(*ORDER).values_list("next_follow_up_at", "pk")[:size])
+            yield from rows
+            if len(rows) < size:
+                break
+            after, size = rows[-1], size * 2
+        last = 0
+        while True:
+            unplanned = prospects.filter(next_follow_up_at__isnull=True, pk__gt=last).order_by("pk")
+            rows = list(unplanned.values_list("next_follow_up_at", "pk")[:size])
+            yield from rows
+            if len(rows) < size:
+                return
+            last, size = rows[-1][1], size * 2
 
     def screen_rows(self, limit: int) -> tuple[list[dict], int]:
         rows = [self.complete(row) for row in self.rows(limit=limit + 1)]
@@ -193,22 +233,37 @@ class ProspectsReport(Report):
 
     def period_totals(self) -> list[dict]:
         """Follow-ups and invitations on the open prospects in this period, the one before and the
-        same period last year: one pass over each table for the three (the prospects are the same)."""
+        same period last year, in one query of parts summed here: a part per table, store and run
+        of adjoining periods. Each part joins one store's rows to that store's open prospects (a
+        store's hash in memory, where a group's hundreds of thousands would spill to disk) and
+        reads one range of the table's (store, created) index (a range per part: an OR of the
+        periods would scan the store's every row)."""
         if self._period_totals is None:
             periods = [self.query, self.query.previous_period(), self.query.last_year()]
-            counted = [{} for _period in periods]
-            for key, function in (
-                ("follow_ups", metrics.follow_ups_on_prospects),
-                ("invitations", metrics.invitations_on_prospects),
-            ):
-                figures = function(self.query, periods).aggregate(
-                    **{
-                        f"p{index}": Count("pk", filter=period.between("created_at"))
-                        for index, period in enumerate(periods)
-                    }
+            runs = adjoining(periods)
+            # The lead id, not the pk: it is in the index, so no row is read from the table.
+            counts = {
+                f"p{index}": Count("lead_id", filter=period.between("created_at"))
+                for index, period in enumerate(periods)
+            }
+            parts = [
+                function(replace(self.query, stores=(store,)), [run])
+                .annotate(_figure=Value(key))
+                .values("_figure")
+                .annotate(**counts)
+                .values_list("_figure", *counts)
+                .order_by()
+                for key, function in (
+                    ("follow_ups", metrics.follow_ups_on_prospects),
+                    ("invitations", metrics.invitations_on_prospects),
                 )
-                for index, row in enumerate(counted):
-                    row[key] = figures[f"p{index}"]
+                for store in self.query.stores
+                for run in runs
+            ]
+            counted = [{"follow_ups": 0, "invitations": 0} for _period in periods]
+            for key, *figures in parts[0].union(*parts[1:], all=True):
+                for row, n in zip(counted, figures, strict=True):
+                    row[key] += n
             self._period_totals = counted
         return self._period_totals
 

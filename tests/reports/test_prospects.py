@@ -304,3 +304,104 @@ def test_group_user_gets_the_most_overdue_of_all_chosen_stores_first(
     assert result.rows == whole[:2]
     assert (result.row_count, result.truncated) == (6, True)
     assert result.totals == {"follow_ups": 4, "invitations": 2}
+
+
+def group_gm(group):
+    from accounts.models import Membership, Role
+    from tests.factories import UserFactory
+
+    gm = UserFactory(username="group_gm7b")
+    Membership.objects.create(user=gm, group=group, role=Role.objects.get(store=None, code="gm"))
+    return gm
+
+
+def test_adjoining_periods_are_read_as_one_range():
+    from reports.library.prospects import adjoining
+
+    month = ReportQuery(user=None, stores=(), first=dt.date(2026, 11, 1), last=dt.date(2026, 11, 30))
+    runs = adjoining([month, month.previous_period(), month.last_year()])
+    # This month and the one before adjoin; November last year stands apart.
+    assert [(run.first, run.last) for run in runs] == [
+        (dt.date(2025, 11, 1), dt.date(2025, 11, 30)),
+        (dt.date(2026, 10, 1), dt.date(2026, 11, 30)),
+    ]
+    year = ReportQuery(user=None, stores=(), first=dt.date(2026, 1, 1), last=dt.date(2026, 12, 31))
+    runs = adjoining([year, year.previous_period(), year.last_year()])
+    assert [(run.first, run.last) for run in runs] == [(dt.date(2025, 1, 1), dt.date(2026, 12, 31))]
+    days = ReportQuery(user=None, stores=(), first=dt.date(2026, 11, 11), last=dt.date(2026, 11, 20))
+    runs = adjoining([days, days.previous_period(), days.last_year()])
+    assert [(run.first, run.last) for run in runs] == [
+        (dt.date(2025, 11, 11), dt.date(2025, 11, 20)),
+        (dt.date(2026, 11, 1), dt.date(2026, 11, 20)),
+    ]
+
+
+def test_group_period_counts_add_each_stores_work_on_its_own_prospects(
+    group, store, other_store, other_users, prospects
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leads.models import Lead
+
+    other = other_users.consultant
+    lead_b = Lead.objects.get(store=other_store)
+    b.follow_up(lead_b, other, b.at("2026-11-30", "23:59"))  # this period
+    b.follow_up(lead_b, other, b.at("2026-10-01", "00:00"))  # the period before
+    b.follow_up(lead_b, other, b.at("2025-11-30", "23:59"))  # last year
+    b.follow_up(lead_b, other, b.at("2025-10-31", "23:59"))  # none of the three
+    b.appointment(lead_b, other, b.at("2025-11-01", "00:00"), b.at("2025-11-03"))  # last year
+    ordered = b.lead(other_store, other, b.at("2026-11-02"), status=LeadStatus.ORDERED)
+    b.follow_up(ordered, other, b.at("2026-11-10"))  # not a prospect's
+    b.appointment(ordered, other, b.at("2026-11-10"), b.at("2026-11-12"))
+    query = ReportQuery(
+        user=group_gm(group), stores=(store, other_store), first=dt.date(2026, 11, 1), last=dt.date(2026, 11, 30)
+    )
+    report = ProspectsReport(query)
+    with CaptureQueriesContext(connection) as queries:
+        result = report.run()
+    # Store A: 4 and 2 in November, 1 and 1 in October, none in November 2025.
+    assert result.totals == {"follow_ups": 5, "invitations": 2}
+    figures = {c.column.key: (c.current, c.previous, c.last_year) for c in result.comparisons}
+    assert figures == {"follow_ups": (5, 2, 1), "invitations": (2, 1, 1)}
+    # Both stores, both tables and all three periods in one query.
+    assert (
+        sum(
+            "COUNT" in q["sql"] and "leads_followup" in q["sql"] and 'lead_id" IN' not in q["sql"]
+            for q in queries.captured_queries
+        )
+        == 1
+    )
+
+
+def test_a_year_counts_the_year_before_once_per_comparison(store, users, prospects):
+    lead = prospects["c"]
+    m = users.sales_manager
+    b.follow_up(lead, m, b.at("2025-01-01", "00:00"))  # the year before, first minute
+    b.follow_up(lead, m, b.at("2025-12-31", "23:59"))  # the year before, last minute
+    b.follow_up(lead, m, b.at("2024-12-31", "23:59"))  # two years before: not counted
+    result = run(m, store, first="2026-01-01", last="2026-12-31")
+    # 2026: five on 张三 (with 31 October and 1 December) and one on 赵六.
+    assert result.totals == {"follow_ups": 6, "invitations": 3}
+    figures = {c.column.key: (c.current, c.previous, c.last_year) for c in result.comparisons}
+    assert figures == {"follow_ups": (6, 2, 2), "invitations": (3, 0, 0)}
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 8, 13, 14, 30])
+def test_page_merges_the_stores_queues_in_page_order(group, store, other_store, users, other_users, limit, today):
+    """Ties on the next follow-up, unplanned prospects and stores that supply most of the page:
+    the page's ids are the first of all the prospects in order, however the stores' queues are read."""
+    tie = b.at("2026-11-20", "09:00")
+    for index in range(9):
+        b.lead(store, users.consultant, b.at("2026-10-01"), next_follow_up_at=tie if index % 2 else None)
+    for index in range(4):
+        b.lead(other_store, other_users.consultant, b.at("2026-10-01"), next_follow_up_at=tie)
+    b.lead(other_store, other_users.consultant, b.at("2026-10-01"), next_follow_up_at=b.at("2026-11-01"))
+    b.lead(other_store, other_users.consultant, b.at("2026-10-01"))
+    query = ReportQuery(
+        user=group_gm(group), stores=(store, other_store), first=dt.date(2026, 11, 1), last=dt.date(2026, 11, 30)
+    )
+    report = ProspectsReport(query)
+    everyone = [record[0] for record in report.records()]
+    assert len(everyone) == 15
+    assert report.page_ids(limit) == everyone[:limit]

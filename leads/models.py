@@ -389,6 +389,8 @@ class Lead(models.Model):
             models.Index(fields=["store", "next_follow_up_at", "id"], name="lead_store_queue"),
             # Per-status lists, and grade counts answered from the index alone.
             models.Index(fields=["store", "status", "grade"], name="lead_store_status_grade"),
+            # The same for one person's leads ("My leads": the page's total and its grade counts).
+            models.Index(fields=["store", "owner", "status", "grade"], name="lead_owner_status_grade"),
             models.Index(fields=["store", "created_at"], name="lead_store_created"),
             models.Index(fields=["store", "in_pool_since"], name="lead_store_pool"),
             models.Index(fields=["store", "source", "external_id"], name="lead_external_id"),

@@ -11,6 +11,7 @@ comes back as a field error or a message, never as a 500.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 from collections.abc import Iterable
 from urllib.parse import urlencode
@@ -320,9 +321,14 @@ class LeadListView(ManagedLeadsMixin, ListView):
             **self.bulk_forms(failed),
         )
         if not context["is_later_page"]:
-            counts = lead_grade_counts(self._grade_free_queryset())
             grade_query = query.copy()
             grade_query.pop("grade", None)
+            scope = "store" if "leads.view_all" in perms else f"user-{user.pk}"
+            filters = hashlib.sha256(urlencode(sorted(grade_query.lists()), doseq=True).encode()).hexdigest()[:32]
+            counts = lead_grade_counts(
+                self._grade_free_queryset(),
+                cache_key=f"leads:grade-counts:{self.request.store.pk}:{scope}:{filters}",
+            )
             context["grade_counts"] = [
                 (
                     grade,

@@ -343,19 +343,32 @@ def calendar_tasks(user: User, store: Store, first: dt.date, last: dt.date) -> Q
 # --- Managers' pages ---------------------------------------------------------------------------
 
 
-def lead_grade_counts(leads: QuerySet[Lead]) -> dict[str, int]:
+# A store's open leads per grade (the lead list's chips) are counted at most this often per filter.
+GRADE_COUNT_SECONDS = 30
+
+
+def lead_grade_counts(leads: QuerySet[Lead], *, cache_key: str | None = None) -> dict[str, int]:
     """Open leads per grade of a (filtered) lead queryset, in one aggregate query.
 
     Only open leads are counted: the store's working set stays small, where all leads ever grow
-    without end and counting them on every page would cost more than the list itself.
+    without end and counting them on every page would cost more than the list itself. With a
+    ``cache_key`` the counts are kept ``GRADE_COUNT_SECONDS``: a store's tens of thousands of open
+    leads are not counted again on every page of the list.
     """
     from .models import OPEN_STATUSES
 
+    if cache_key is not None:
+        cached = cache.get(cache_key)
+        if cached is not None:
+            return cached
     # Grouping on the indexed columns (store, status, grade) lets PostgreSQL count from the index.
     counts: dict[str, int] = {}
     for grade, n in leads.filter(status__in=OPEN_STATUSES).order_by().values_list("grade").annotate(n=Count("grade")):
         counts[grade] = counts.get(grade, 0) + n
-    return {grade: counts.get(grade, 0) for grade in Grade.values}
+    result = {grade: counts.get(grade, 0) for grade in Grade.values}
+    if cache_key is not None:
+        cache.set(cache_key, result, GRADE_COUNT_SECONDS)
+    return result
 
 
 def pool_leads(store: Store) -> QuerySet[Lead]:
@@ -378,6 +391,7 @@ def pool_claims_today(user: User) -> int:
 # drawn on every request: kept this long, so a new source or colleague shows within a minute.
 OPTION_LIST_SECONDS = 60
 SOURCE_CHOICES_KEY = "leads:choices:active-sources"
+SOURCE_LABELS_KEY = "leads:choices:sources"
 ACTIVE_SERIES_CHOICES_KEY = "leads:choices:active-series"
 SERIES_CHOICES_KEY = "leads:choices:series"
 
@@ -391,7 +405,23 @@ def cached_choices(key: str, queryset: QuerySet, label: Callable[[Any], str] = s
     return choices
 
 
-# What a lead list row shows, read as plain values: no model instances, labels joined in.
+def source_labels() -> dict[int, str]:
+    """Every source's label by id (``str(source)``: "parent · name" for a sub-channel), cached."""
+    from .models import Source
+
+    return dict(cached_choices(SOURCE_LABELS_KEY, Source.objects.select_related("parent")))
+
+
+def series_labels() -> dict[int, str]:
+    """Every catalog series' label by id (``str(series)``: "brand name"), cached."""
+    from catalog.models import Series
+
+    return dict(cached_choices(SERIES_CHOICES_KEY, Series.objects.select_related("brand")))
+
+
+# What a lead list row shows, read as plain values: no model instances; the customer and owner
+# joined in, source and series labels from the cached lists (four more joins cost the database
+# more to plan than to run).
 LEAD_ROW_FIELDS = (
     "id",
     "customer_id",
@@ -400,10 +430,8 @@ LEAD_ROW_FIELDS = (
     "owner_id",
     "grade",
     "status",
-    "series__name",
-    "series__brand__name",
-    "source__name",
-    "source__parent__name",
+    "series_id",
+    "source_id",
     "next_follow_up_at",
     "last_follow_up_at",
     "is_fleet",
@@ -446,6 +474,7 @@ def lead_rows(rows, *, user: User, today_start: dt.datetime, date_format: str = 
     from .models import OPEN_STATUSES, LeadStatus
 
     customer_url = url_for_pk("leads:customer_detail")
+    sources, series = source_labels(), series_labels()
     status_labels = {value: str(label) for value, label in LeadStatus.choices}
     grade_labels = {value: str(label) for value, label in Grade.choices}
     open_statuses = set(OPEN_STATUSES)
@@ -459,15 +488,14 @@ def lead_rows(rows, *, user: User, today_start: dt.datetime, date_format: str = 
     for values in rows:
         row = LeadRow(values)
         phone = row["customer__phone"]
-        series, source = row["series__name"], row["source__name"]
         next_at = row["next_follow_up_at"]
         row.update(
             customer_url=customer_url(row["customer_id"]),
             phone=phone if full_phones or row["owner_id"] == user.pk else mask_phone(phone),
             grade_label=grade_labels.get(row["grade"], row["grade"]),
             status_label=status_labels.get(row["status"], row["status"]),
-            series=f"{row['series__brand__name']} {series}" if series else "",
-            source=f"{row['source__parent__name']} · {source}" if row["source__parent__name"] else (source or ""),
+            series=series.get(row["series_id"], ""),
+            source=sources.get(row["source_id"], ""),
             next_contact=local(next_at),
             last_contact=local(row["last_follow_up_at"]),
             is_overdue=row["status"] in open_statuses and next_at is not None and next_at < today_start,

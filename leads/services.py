@@ -40,6 +40,7 @@ from .models import (
 from .phones import normalize_phone
 from .selectors import (
     SOURCE_CHOICES_KEY,
+    SOURCE_LABELS_KEY,
     can_work_lead,
     grade_for_purchase_time,
     lead_approvers,
@@ -1506,8 +1507,8 @@ def source_save(*, actor: User, store: Store, source: Source | None = None, **fi
             errors["parent"] = [_("This source has sub-channels of its own, so it cannot become one.")]
     if errors:
         raise ValidationError(errors, code="invalid")
-    # The lead lists' source filter is drawn from a short-lived cache: show the change at once.
-    transaction.on_commit(lambda: cache.delete(SOURCE_CHOICES_KEY))
+    # The lead lists' source filter and labels are drawn from a short-lived cache: show the change at once.
+    transaction.on_commit(lambda: cache.delete_many([SOURCE_CHOICES_KEY, SOURCE_LABELS_KEY]))
     if source is None:
         source = Source.objects.create(**fields)
         audit_record(actor=actor, action="leads.source.create", obj=source, store=store, changes=fields)

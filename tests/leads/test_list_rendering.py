@@ -137,6 +137,23 @@ def test_lead_list_grade_counts_ignore_only_the_grade_filter(store, users, clien
     assert len(response.context["rows"]) == 2
 
 
+def test_lead_list_counts_a_stores_grades_once_per_filter_for_a_while(store, users, client_for):
+    new_lead(store, users.consultant, "客户1", "13900000001")
+    client = client_for(users.sales_manager)
+    url = reverse("leads:lead_list")
+
+    def grade_count_queries(**params) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        assert response.context["open_count"] == 1
+        return sum('COUNT("leads_lead"."grade")' in q["sql"] for q in captured.captured_queries)
+
+    assert grade_count_queries() == 1
+    assert grade_count_queries() == 0  # the same filters a moment later: counted already
+    assert grade_count_queries(grade="A") == 0  # the chips ignore the grade filter
+    assert grade_count_queries(q="客户") == 1  # other filters, other counts
+
+
 def test_bulk_reassign_offers_the_owners_from_the_cache(store, users, client_for):
     client = client_for(users.sales_manager)
     page = client.get(reverse("leads:lead_list")).content.decode()

@@ -5,8 +5,10 @@ so far, with the leads the rest of the month needs at the store's recent closing
 (销量 = 集客量 × 成交率).
 
 Counts are taken per store, one query per metric whatever the number of stores, so the group
-dashboard costs about what the store dashboard costs. A total is the sum of the stores' counts and
-its rates are divided from those sums, never averaged.
+dashboard costs about what the store dashboard costs; the per-day figures (invitations, visits,
+orders, deliveries, lost, leads captured) are read from the daily summaries (``reports.summary``)
+for the days they cover. A total is the sum of the stores' counts and its rates are divided from
+those sums, never averaged.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.models import Appointment
 
-from . import metrics
+from . import metrics, summary
 from .base import Chart, Column, display, divide
 from .query import ReportQuery, _add_months
 from .registry import REPORTS
@@ -270,17 +272,28 @@ def count_by(queryset: QuerySet, *fields: str) -> Counter:
 
 
 def lead_rows(q: ReportQuery) -> list[dict]:
-    """Leads captured, filed and valid per store and source, in one pass over the period's leads."""
+    """Leads captured and valid per store and source, in one pass over the period's leads."""
     return list(
         metrics.captured_leads(q)
         .values("store_id", "source_id", "source__parent_id")
-        .annotate(
-            captured=Count("pk"),
-            filed=Count("pk", filter=metrics.filed_lead()),
-            valid=Count("pk", filter=metrics.valid_lead()),
-        )
+        .annotate(captured=Count("pk"), valid=Count("pk", filter=metrics.valid_lead()))
         .order_by()
     )
+
+
+def not_filed(q: ReportQuery) -> Counter:
+    """Leads captured whose customer left no phone number, per store: found from the few customers
+    without one, so filed (captured less these) needs no join of every lead to its customer."""
+    return count_by(metrics.captured_leads(q).exclude(metrics.filed_lead()), "store_id")
+
+
+def not_valid(q: ReportQuery) -> Counter:
+    """Leads captured that were closed as invalid, per store (valid = captured less these)."""
+    return count_by(metrics.captured_leads(q).exclude(metrics.valid_lead()), "store_id")
+
+
+# Dashboard figures that are daily summary columns (``reports.summary.FIGURES``): the same metric.
+SUMMARISED = {"invited": "invitations", "arrived": "visits", "deliveries": "deliveries", "lost": "lost"}
 
 
 def store_counts(q: ReportQuery, clerk_rows: dict | None = None, leads: list[dict] | None = None) -> dict[int, Counter]:
@@ -298,14 +311,23 @@ def store_counts(q: ReportQuery, clerk_rows: dict | None = None, leads: list[dic
             for key in aggregates:
                 counts[row["store_id"]][key] += row[key]
 
-    for row in lead_rows(q) if leads is None else leads:
-        for key in ("captured", "filed", "valid"):
-            counts[row["store_id"]][key] += row[key]
-    add("invited", metrics.invitations(q))
-    add_aggregates(
-        metrics.visits(q),
-        arrived=Count("pk"),
-    )
+    # Per-day figures from the daily summaries (live for the days they do not cover); the leads
+    # captured too when there is no table by source to count them from.
+    summarised = SUMMARISED if leads is not None else {**SUMMARISED, "captured": "captured_leads"}
+    for (store_id,), found in summary.table(q, summarised.values(), by=("store",)).items():
+        for key, n in zip(summarised, found, strict=True):
+            counts[store_id][key] += n
+    if leads is not None:
+        for row in leads:
+            counts[row["store_id"]]["captured"] += row["captured"]
+            counts[row["store_id"]]["valid"] += row["valid"]
+    else:
+        invalid = not_valid(q)
+        for store_id, store_counter in counts.items():
+            store_counter["valid"] = store_counter["captured"] - invalid[store_id]
+    unfiled = not_filed(q)
+    for store_id, store_counter in counts.items():
+        store_counter["filed"] = store_counter["captured"] - unfiled[store_id]
     add_aggregates(
         metrics.orders(q),
         orders=Count("pk"),
@@ -314,13 +336,11 @@ def store_counts(q: ReportQuery, clerk_rows: dict | None = None, leads: list[dic
     # In a WHERE clause (not an aggregate's FILTER) the database may hash the DCC leads once
     # instead of probing every order's lead twice.
     add("dcc_orders", metrics.dcc_orders(q))
-    add("deliveries", metrics.deliveries(q))
     add_aggregates(
         metrics.first_visits_no_deal(q), first_visits_no_deal=Count("pk"), retained=Count("pk", filter=Q(filed=True))
     )
     add("tasks_due", metrics.tasks_due(q))
     add("tasks_on_time", metrics.tasks_on_time(q))
-    add("lost", metrics.lost(q))
     add("complaints", metrics.complaints_registered(q))
     add("complaints_in_time", metrics.complaints_handled_in_time(q))
     add_aggregates(
@@ -604,13 +624,19 @@ def target_statuses(q: ReportQuery, *, with_people: bool = True, links: Links | 
     month_q = replace(q, first=month, last=as_of)
     recent_first, recent_last = _add_months(month, -3), month - dt.timedelta(days=1)
     recent_q = replace(q, first=recent_first, last=recent_last)
-    store_orders = count_by(metrics.orders(month_q), "store_id")
-    recent_orders = count_by(metrics.orders(recent_q), "store_id")
-    recent_leads = count_by(metrics.captured_leads(recent_q), "store_id")
+    store_orders: Counter = Counter()
+    by_seller: Counter = Counter()
+    for (store_id, seller_id), (n,) in summary.table(month_q, ["orders"], by=("store", "person")).items():
+        store_orders[store_id] += n
+        by_seller[(store_id, seller_id)] += n
+    recent_orders: Counter = Counter()
+    recent_leads: Counter = Counter()
+    for (store_id,), (orders, leads) in summary.table(recent_q, ["orders", "captured_leads"], by=("store",)).items():
+        recent_orders[store_id] += orders
+        recent_leads[store_id] += leads
     targets = list(SalesTarget.objects.filter(store_id__in=q.store_ids, month=month).select_related("consultant"))
     store_targets = {t.store_id: t.units for t in targets if t.consultant_id is None}
     person_targets = {(t.store_id, t.consultant_id): t for t in targets if t.consultant_id is not None}
-    by_seller = count_by(metrics.orders(month_q), "store_id", "seller_id") if with_people else Counter()
     statuses = []
     for store in q.stores:
         consultants = []
@@ -766,8 +792,8 @@ def sales_by_month(q: ReportQuery, months: list[dt.date], links: Links) -> list[
     showroom's (the rest) and the DCC's share."""
     window = replace(q, first=months[0])
     rows = {month: {"month": month, "orders": 0, "dcc": 0, "direct": 0} for month in months}
-    for (month,), n in by_month(metrics.orders(window), "confirmed_at").items():
-        rows[month]["orders"] += n
+    for (day,), (n,) in summary.table(window, ["orders"], by=("day",)).items():
+        rows[day.replace(day=1)]["orders"] += n
     for (month, direct), n in by_month(metrics.dcc_orders(window), "confirmed_at", "is_dcc_sale").items():
         rows[month]["dcc"] += n
         rows[month]["direct"] += n if direct else 0

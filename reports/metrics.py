@@ -299,17 +299,22 @@ def follow_up_deals(q: ReportQuery) -> QuerySet[Order]:
     return orders(q).exclude(first_visit_deal())
 
 
-def dcc_sale() -> Q:
+def dcc_sale(store_ids: list[int] | None = None) -> Q:
     """A DCC-sourced order (单列), the DCC's rule (``dcc.selectors.dcc_orders``): sold by a DCC agent,
     or on a lead handed to the DCC or invited by it. Two EXISTS on the order's lead, so the database
-    probes each order's lead instead of joining every lead of the group."""
+    probes each order's lead instead of joining every lead of the group. ``store_ids``: the orders'
+    stores, which are their leads' and their invitations' — the database may then hash those
+    stores' DCC leads and invitations instead of reading every store's."""
     handed = Lead.objects.filter(pk=OuterRef("lead_id"), with_dcc=True)
     invited = Appointment.objects.filter(lead_id=OuterRef("lead_id"), origin=Appointment.Origin.DCC)
+    if store_ids is not None:
+        handed = handed.filter(store_id__in=store_ids)
+        invited = invited.filter(store_id__in=store_ids)
     return Q(is_dcc_sale=True) | Exists(handed) | Exists(invited)
 
 
 def dcc_orders(q: ReportQuery) -> QuerySet[Order]:
-    return orders(q).filter(dcc_sale())
+    return orders(q).filter(dcc_sale(q.store_ids))
 
 
 def dcc_appointments_due(q: ReportQuery) -> QuerySet[Appointment]:

@@ -594,3 +594,60 @@ def test_counts_in_the_database_agree_with_the_reference_rules(store, november):
         for key in ("registrations", "accurate", "timely"):
             row[key] += getattr(day, key)
     assert metrics.clerk_totals(q) == reference
+
+
+def group_member(store, username="group_gm"):
+    user = make_member(store, "reception", username=username)
+    Membership.objects.create(user=user, group=store.group, role=Role.objects.get(store=None, code="gm"))
+    return user
+
+
+def test_group_columns_are_the_stores_own_dashboards(store, other_store, november):
+    """The group dashboard counts leads captured from the daily summaries and filed and valid ones
+    from the few leads that are not; each store's column is still its own dashboard's figures."""
+    from reports.dashboard import HEADLINE
+
+    group_gm = group_member(store)
+    _columns, rows = group_dashboard(query(group_gm, [store, other_store]), lambda ids: "")
+    by_key = {row.key: [cell.value for cell in row.cells] for row in rows}
+    assert (by_key["filed"], by_key["valid_rate"]) == ([8, 1, 9], [8 / 9, 1.0, 9 / 10])
+    for index, each in enumerate((store, other_store)):
+        alone = values(store_dashboard(query(group_gm, [each]), each))
+        assert {key: by_key[key][index] for key in HEADLINE} == {key: alone[key] for key in HEADLINE}
+
+
+def targets(dashboard):
+    return [
+        (t.store.orders, t.recent_orders, t.recent_leads, sorted((c.person_id, c.orders) for c in t.consultants))
+        for t in dashboard.targets
+    ]
+
+
+@pytest.mark.parametrize("who", ["sales_manager", "consultant"])
+def test_the_same_dashboards_live_and_from_the_daily_summaries(store, other_store, november, who):
+    from freezegun import freeze_time
+
+    from reports import summary
+
+    group_gm = group_member(store)
+    with freeze_time("2026-12-03 04:00:00"):  # noon in Beijing: November is over
+        q = query(november[who], [store])
+        group_q = query(group_gm, [store, other_store])
+        with summary.live_only():
+            live = store_dashboard(q, store)
+            live_group = group_dashboard(group_q, lambda ids: "")
+        for each in (store, other_store):
+            summary.summary_backfill(store=each, first=dt.date(2026, 7, 1), last=dt.date(2026, 12, 2))
+        assert summary._plan(q)[0] is not None  # November is read from the summaries
+        summarised = store_dashboard(q, store)
+        summarised_group = group_dashboard(group_q, lambda ids: "")
+    assert values(summarised) == values(live)
+    assert summarised.sales_by_month == live.sales_by_month  # June is live, July on from the summaries
+    assert targets(summarised) == targets(live)
+    assert [[c.value for c in row.cells] for row in summarised_group[1]] == [
+        [c.value for c in row.cells] for row in live_group[1]
+    ]
+    if who == "consultant":  # the consultant's own figures only, summarised or not
+        assert (values(live)["captured"], values(live)["orders"], values(live)["arrived"]) == (5, 2, 5)
+    else:
+        assert sum(row["orders"] for row in live.sales_by_month) == 6

@@ -981,16 +981,19 @@ def pool_return_overdue(*, store: Store, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     settings = lead_settings(store)
     cutoff = timezone.localdate(now) - dt.timedelta(days=settings.pool_return_days)
-    overdue_tasks = (
+    # The ids first, as a list: given a sub-query instead, PostgreSQL reads the whole store's leads.
+    lead_ids = set(
         Task.objects.filter(store=store, status=Task.Status.OPEN, due_date__lte=cutoff)
         .exclude(kind=Task.Kind.APPOINTMENT)
-        .values("lead_id")
+        .values_list("lead_id", flat=True)
     )
+    if not lead_ids:
+        return 0
     # Locked for the whole run: a second worker waits, then finds them in the pool (one notice per owner).
     # Set-based in chunks: a first run over a large backlog moves tens of thousands of leads.
     rows = list(
         Lead.objects.select_for_update(of=("self",))
-        .filter(store=store, pk__in=overdue_tasks, in_pool_since__isnull=True, status__in=WORKING_STATUSES)
+        .filter(pk__in=lead_ids, in_pool_since__isnull=True, status__in=WORKING_STATUSES)
         .order_by("pk")
         .values_list("pk", "owner_id")
     )

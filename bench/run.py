@@ -21,6 +21,7 @@ from html import unescape
 from bench.djangoenv import django_setup
 
 TARGET_MS = 50
+BOARD_PARTIES = 200
 
 
 def _time(fn, repeat: int) -> tuple[float, float, float]:
@@ -203,12 +204,20 @@ def _showroom_cases(store, repeat: int) -> list[tuple]:
     for label, phones in (("desk: register a new visitor", fresh), ("desk: register a returning customer", known)):
         median, worst, cpu = _time(register(lambda phones=phones: next(phones)), repeat)
         rows.append((label, median, worst, cpu, "ok" if median < TARGET_MS else "SLOW"))
-    start, _end = (timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0), None)
-    missing = 200 - Visit.objects.filter(store=store, arrived_at__gte=start).count()
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    missing = BOARD_PARTIES - Visit.objects.filter(store=store, arrived_at__gte=start).count()
     for _n in range(max(missing, 0)):
         register(lambda: next(fresh))()
+    # The busiest board: 200 parties in the showroom at once. Earlier runs' visitors (and the ones
+    # just registered above) beyond that have left.
+    in_store = Visit.objects.filter(store=store, departed_at__isnull=True).order_by("-arrived_at", "-id")
+    Visit.objects.filter(pk__in=list(in_store.values_list("pk", flat=True)[BOARD_PARTIES:])).update(
+        departed_at=timezone.now()
+    )
+    parties = in_store.count()
     median, worst, cpu = _time(_get(client, reverse("showroom:board")), repeat)
-    rows.append(("desk: board with 200+ visits today", median, worst, cpu, "ok" if median < TARGET_MS else "SLOW"))
+    label = f"desk: board, {parties} parties in the store"
+    rows.append((label, median, worst, cpu, "ok" if median < TARGET_MS else "SLOW"))
     return rows
 
 

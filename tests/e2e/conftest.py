@@ -6,8 +6,8 @@ go to ``$TEST_ARTIFACTS_DIR`` (default ``test-artifacts/`` at the repository roo
 
 import os
 import re
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.db import connections

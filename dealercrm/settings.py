@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.purge_exports",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Reports: the report center's files past their keeping time are deleted at night.
+    "reports-purge-center": {
+        "task": "reports.tasks.purge_report_center",
+        "schedule": crontab(hour=3, minute=35),
+    },
     # Reports: the daily summaries (the days before, and days changed since), before the report center.
     "reports-refresh-daily-counts": {
         "task": "reports.tasks.refresh_daily_counts_all",
@@ -341,6 +346,10 @@ CELERY_BEAT_SCHEDULE = {
 # Exports with more rows than this run in the background and are downloaded from "My exports".
 REPORT_EXPORT_BACKGROUND_ROWS = env_int("REPORT_EXPORT_BACKGROUND_ROWS", 20000)
 REPORT_EXPORT_EXPIRY_HOURS = env_int("REPORT_EXPORT_EXPIRY_HOURS", 72)
+# The report center keeps its files this many days; the month-to-date files of a month's last day
+# (the whole month) are kept this many months.
+REPORT_CENTER_KEEP_DAYS = env_int("REPORT_CENTER_KEEP_DAYS", 92)
+REPORT_CENTER_KEEP_MONTHS = env_int("REPORT_CENTER_KEEP_MONTHS", 24)
 # The morning job recounts this many days before today (late entries and corrections), besides
 # every day changed since its previous run.
 REPORT_SUMMARY_REFRESH_DAYS = env_int("REPORT_SUMMARY_REFRESH_DAYS", 3)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import Max, Min
 from django.utils.translation import gettext_lazy as _
 
 from dcc.forms import style_fields
 
 from .base import Report
 from .models import Period, ReportFile
+from .query import _add_months, month_bounds
 
 
 class ReportFileFilterSet(django_filters.FilterSet):
@@ -18,15 +20,33 @@ class ReportFileFilterSet(django_filters.FilterSet):
     report = django_filters.ChoiceFilter(label=_("Report"), choices=(), empty_label=_("Every report"))
     period = django_filters.ChoiceFilter(label=_("Period"), choices=Period.choices, empty_label=_("Both periods"))
     day = django_filters.DateFilter(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    whole_months = django_filters.BooleanFilter(
+        label=_("Whole months only"),
+        method="filter_whole_months",
+        widget=forms.CheckboxInput,
+    )
 
     class Meta:
         model = ReportFile
-        fields = ["report", "period", "day"]
+        fields = ["report", "period", "day", "whole_months"]
 
     def __init__(self, *args, reports: list[type[Report]], **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["report"].extra["choices"] = [(r.identifier, f"{r.number} {r.verbose_name}") for r in reports]
         style_fields(self.form, small=True)
+
+    def filter_whole_months(self, queryset, name, value):
+        """The month-to-date files of a month's last day: each month whole (kept the longest)."""
+        if not value:
+            return queryset
+        span = queryset.aggregate(first=Min("day"), last=Max("day"))
+        if span["first"] is None:
+            return queryset.none()
+        month_ends, month = [], span["first"].replace(day=1)
+        while month <= span["last"]:
+            month_ends.append(month_bounds(month)[1])
+            month = _add_months(month, 1)
+        return queryset.filter(period=Period.MONTH_TO_DATE, day__in=month_ends)
 
 
 def subscription_value(report: str, period: str) -> str:

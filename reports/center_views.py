@@ -4,6 +4,7 @@ subscriptions to them."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -64,6 +65,7 @@ class ReportCenterView(StorePermissionRequiredMixin, ListView):
             for day in days
         ]
         ctx["periods"] = Period.choices
+        ctx["keep_days"], ctx["keep_months"] = settings.REPORT_CENTER_KEEP_DAYS, settings.REPORT_CENTER_KEEP_MONTHS
         ctx["filter"] = self.filterset
         ctx["can_download"] = self.request.user.can_export
         if self.request.user.can_export:

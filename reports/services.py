@@ -25,7 +25,7 @@ from accounts.services import audit_record
 
 from .base import Report
 from .models import ExportJob, Period, ReportFile, ReportSubscription
-from .query import ReportQuery
+from .query import ReportQuery, _add_months
 from .registry import REPORTS, ordered
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,37 @@ def _center_file_save(*, store: Store, report: str, period: str, day: dt.date, f
             continue
         return row
     raise IntegrityError(f"report file {store.pk}/{report}/{period}/{day} could not be recorded")
+
+
+def center_kept_from(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first day whose files the report center still keeps, and the first month whose whole-month
+    file (the month to date of its last day) it keeps."""
+    return (
+        today - dt.timedelta(days=settings.REPORT_CENTER_KEEP_DAYS),
+        _add_months(today.replace(day=1), -settings.REPORT_CENTER_KEEP_MONTHS),
+    )
+
+
+def report_center_purge(*, today: dt.date | None = None) -> int:
+    """Delete the report-center files past their keeping time, rows and stored files: every file of a
+    day before ``REPORT_CENTER_KEEP_DAYS``, except each month's whole-month file (the month to date
+    of its last day), kept ``REPORT_CENTER_KEEP_MONTHS``. Returns how many were deleted."""
+    today = today or timezone.localdate()
+    keep_from, months_from = center_kept_from(today)
+    month_ends = []
+    month = months_from
+    while month < keep_from:
+        month_ends.append(_add_months(month, 1) - dt.timedelta(days=1))
+        month = _add_months(month, 1)
+    expired = ReportFile.objects.filter(day__lt=keep_from).exclude(period=Period.MONTH_TO_DATE, day__in=month_ends)
+    storage, count = ReportFile.file.field.storage, 0
+    while batch := list(expired.values_list("pk", "file")[:500]):
+        ReportFile.objects.filter(pk__in=[pk for pk, _name in batch]).delete()
+        for _pk, name in batch:
+            if name:
+                storage.delete(name)
+        count += len(batch)
+    return count
 
 
 def report_file_download(*, user: User, report_file: ReportFile) -> None:

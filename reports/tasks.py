@@ -26,6 +26,11 @@ def purge_exports() -> int:
 
 
 @shared_task
+def purge_report_center() -> int:
+    return services.report_center_purge()
+
+
+@shared_task
 def build_report_center_all(day: str | None = None) -> int:
     """Every morning: one build per active store for ``day`` (yesterday unless given)."""
     day = day or (timezone.localdate() - dt.timedelta(days=1)).isoformat()

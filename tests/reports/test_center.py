@@ -187,6 +187,46 @@ def test_beat_builds_the_center_after_the_other_morning_jobs():
     assert entry["schedule"].minute == {40}  # after the leads' job (:00) and the DCC call lists (:30)
 
 
+def test_files_past_their_keeping_time_are_purged_with_their_stored_files(store, other_store, settings):
+    settings.REPORT_CENTER_KEEP_DAYS, settings.REPORT_CENTER_KEEP_MONTHS = 30, 3
+    today = dt.date(2026, 11, 27)  # keeps every file from Oct 28, and whole months from Aug
+    kept = [
+        make_file(store, dt.date(2026, 10, 28)),  # the first day still kept
+        make_file(store, dt.date(2026, 10, 28), period=Period.MONTH_TO_DATE),
+        make_file(store, dt.date(2026, 9, 30), period=Period.MONTH_TO_DATE),  # September whole
+        make_file(store, dt.date(2026, 8, 31), period=Period.MONTH_TO_DATE),  # August whole: the oldest kept month
+        make_file(other_store, dt.date(2026, 8, 31), period=Period.MONTH_TO_DATE),
+    ]
+    gone = [
+        make_file(store, dt.date(2026, 10, 27)),  # a day older than 30 days
+        make_file(store, dt.date(2026, 10, 27), period=Period.MONTH_TO_DATE),  # not a month's last day
+        make_file(store, dt.date(2026, 9, 30)),  # a month-end day file: only the month-to-date one is kept
+        make_file(store, dt.date(2026, 7, 31), period=Period.MONTH_TO_DATE),  # a whole month too old
+        make_file(other_store, dt.date(2026, 10, 1)),
+    ]
+    names = {row.pk: row.file.name for row in kept + gone}
+
+    assert services.report_center_purge(today=today) == len(gone)
+
+    assert set(ReportFile.objects.values_list("pk", flat=True)) == {row.pk for row in kept}
+    assert all(default_storage.exists(names[row.pk]) for row in kept)
+    assert not any(default_storage.exists(names[row.pk]) for row in gone)
+    assert services.report_center_purge(today=today) == 0  # nothing twice
+
+
+def test_the_nightly_purge_keeps_the_default_number_of_days(store):
+    from dealercrm.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reports-purge-center"]
+    assert entry["task"] == "reports.tasks.purge_report_center" and entry["task"] in app.tasks
+    today = timezone.localdate()
+    last_kept = make_file(store, today - dt.timedelta(days=settings.REPORT_CENTER_KEEP_DAYS))
+    make_file(store, today - dt.timedelta(days=settings.REPORT_CENTER_KEEP_DAYS + 1))
+
+    assert tasks.purge_report_center.delay().get() == 1
+    assert list(ReportFile.objects.values_list("pk", flat=True)) == [last_kept.pk]
+
+
 # -- the page and the downloads ------------------------------------------------------------------
 
 
@@ -231,6 +271,21 @@ def test_filter_by_report_and_day(store, manager, client_for):
     assert client.get("/reports/center/", {"report": "daily_work"}).context["paginator"].count == 2
     assert client.get("/reports/center/", {"day": "2026-10-01"}).context["groups"] == []
     assert "center-empty" in client.get("/reports/center/", {"day": "2026-10-01"}).content.decode()
+
+
+def test_whole_months_only_lists_each_months_last_month_to_date_file(store, manager, client_for):
+    whole = make_file(store, dt.date(2026, 10, 31), period=Period.MONTH_TO_DATE)
+    make_file(store, dt.date(2026, 10, 31))  # the day file of a month's last day
+    make_file(store, dt.date(2026, 10, 30), period=Period.MONTH_TO_DATE)
+    make_file(store, DAY, period=Period.MONTH_TO_DATE)
+    client = client_for(manager)
+
+    page = client.get("/reports/center/", {"whole_months": "on"})
+    [(day, [(report, cells)])] = page.context["groups"]
+    assert (day, report) == (whole.day, DailyWorkReport)
+    assert [cell and cell.pk for cell in cells] == [None, whole.pk]
+    assert client.get("/reports/center/").context["paginator"].count == 3  # unchecked: every day
+    assert "92" in page.content.decode()  # the keeping times are told
 
 
 def test_download_needs_the_export_grant_and_is_audited(store, users, manager, client_for):

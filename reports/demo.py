@@ -5,6 +5,11 @@ A store's target is its average monthly orders of the three months before, plus 
 up (at least 5); a seller's is their share of those orders of the store target, rounded up (at least
 1 for anyone who sold). Deterministic and idempotent: a month that has a store target is left alone.
 Runs after the showroom's demo (the orders) — INSTALLED_APPS order.
+
+Then what the morning jobs would have left, so a new installation's reports and report center are
+not empty until the next morning: the daily summaries of every day since the store's first lead, and
+the report center's files of yesterday and of last month's last day (the whole month), each built
+only when that day has none.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from django.utils import timezone
 from accounts.dates import day_range
 from accounts.models import Store
 from accounts.selectors import store_users_with_role
+from leads.models import Lead
 from showroom.models import Order
 
-from . import services
-from .models import SalesTarget
+from . import services, summary
+from .models import ReportFile, SalesTarget
 from .query import _add_months
 
 
@@ -43,6 +49,24 @@ def seed(ctx: dict) -> None:
             made += 1
         if out is not None and made:
             out.write(f"  {store.code}: sales targets for {made} months")
+        days, files = morning_jobs(store)
+        if out is not None:
+            out.write(f"  {store.code}: daily summaries of {days} days, {files} report-center files")
+
+
+def morning_jobs(store: Store) -> tuple[int, int]:
+    """The summaries and report-center files the morning jobs would have built; returns how many
+    days were summarised and files built."""
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    first_lead = Lead.objects.filter(store=store).order_by("created_at").values_list("created_at", flat=True).first()
+    days = 0
+    if first_lead is not None:
+        days = summary.summary_backfill(store=store, first=timezone.localdate(first_lead), last=yesterday)
+    files = 0
+    for day in sorted({yesterday, timezone.localdate().replace(day=1) - dt.timedelta(days=1)}):
+        if not ReportFile.objects.filter(store=store, day=day).exists():
+            files += len(services.report_center_build(store=store, day=day))
+    return days, files
 
 
 def targets_for(store: Store, month: dt.date) -> tuple[int, dict]:

@@ -471,3 +471,32 @@ def test_a_failed_email_is_tried_again_on_the_next_run(store, manager, november,
 
     assert services.report_subscriptions_send(store=store, day=DAY) == 1
     assert len(mail.outbox) == 1
+
+
+def test_the_demo_leaves_what_the_morning_jobs_would_have(store, other_store, november, monkeypatch):
+    """``seed_demo`` summarises every day since the store's first lead and builds the report center of
+    yesterday and of last month's last day, each only once."""
+    from reports import demo
+    from reports.models import DailyCount
+
+    real_localdate = timezone.localdate
+    monkeypatch.setattr(
+        timezone, "localdate", lambda value=None, *args: real_localdate(value) if value else dt.date(2026, 11, 4)
+    )
+
+    assert demo.morning_jobs(store) == (4, 2 * 2 * len(REPORTS))  # Oct 31 – Nov 3; two days, two periods
+
+    assert set(ReportFile.objects.values_list("store_id", "day").distinct()) == {
+        (store.pk, dt.date(2026, 10, 31)),
+        (store.pk, dt.date(2026, 11, 3)),
+    }
+    assert set(DailyCount.objects.filter(store=store).values_list("day", flat=True)) == {
+        dt.date(2026, 10, 31),
+        dt.date(2026, 11, 1),
+        dt.date(2026, 11, 3),
+    }  # the days with something to count (Nov 2 had only a merged lead)
+    captured = DailyCount.objects.filter(store=store, day=dt.date(2026, 11, 3)).values_list("captured_leads", flat=True)
+    assert sum(captured) == 2
+    files = ReportFile.objects.count()
+    assert demo.morning_jobs(store)[1] == 0  # a second run builds no file twice
+    assert ReportFile.objects.count() == files

@@ -133,6 +133,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not e
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The lists' covering indexes (INCLUDE columns) are PostgreSQL's; on SQLite they are plain indexes,
+# which is what they should be there, so Django's warning about it only hides real ones.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -437,8 +437,15 @@ class Links:
         return self.page("showroom:visit_list", "showroom.view_visits", {"date_from": first, "date_to": last, **extra})
 
     def orders(self, **extra) -> str:
+        """The orders counted: confirmed in the period and not cancelled."""
         first, last = self.dates
-        return self.page("showroom:order_list", "showroom.view_orders", {"date_from": first, "date_to": last, **extra})
+        params = {"status": "live", "dates": "confirmed", "date_from": first, "date_to": last}
+        return self.page("showroom:order_list", "showroom.view_orders", {**params, **extra})
+
+    def deliveries(self) -> str:
+        first, last = self.dates
+        params = {"status": "delivered", "dates": "delivered", "date_from": first, "date_to": last}
+        return self.page("showroom:order_list", "showroom.view_orders", params)
 
     def complaints(self, first: dt.date | None = None, **extra) -> str:
         params = {"registered_from": (first or self.query.first).isoformat(), "registered_to": self.dates[1]}
@@ -497,7 +504,7 @@ FIGURE_LINKS: dict[str, tuple[Callable[[Links], str], ...]] = {
     "follow_up_deals": (Links.orders, lambda x: x.report("daily_work")),
     "first_visit_deal_rate": (Links.orders, lambda x: x.report("daily_work")),
     "follow_up_deal_rate": (Links.orders, lambda x: x.report("daily_work")),
-    "deliveries": (lambda x: x.report("daily_work"),),
+    "deliveries": (Links.deliveries, lambda x: x.report("daily_work")),
     "first_visits_no_deal": (lambda x: x.report("traffic"), lambda x: x.visits(first="1")),
     "retained": (lambda x: x.report("traffic"), lambda x: x.visits(first="1", filed="1")),
     "retention_rate": (lambda x: x.report("traffic"), lambda x: x.visits(first="1")),

@@ -149,30 +149,65 @@ class OrderFilterSet(DateRangeMixin, django_filters.FilterSet):
     """Sales orders: search by order number, customer (name or phone) or VIN; status, seller, dates."""
 
     date_field = "created_at"
+    DATE_FIELDS = {"created": "created_at", "confirmed": "confirmed_at", "delivered": "delivered_at"}
+    NOT_CANCELLED = "live"
 
     q = django_filters.CharFilter(method="filter_q", label=_("Order number, customer or VIN"))
-    status = django_filters.ChoiceFilter(choices=Order.Status.choices, label=_("Status"), empty_label=_("All"))
+    status = django_filters.ChoiceFilter(
+        choices=[(NOT_CANCELLED, _("All but cancelled")), *Order.Status.choices],
+        method="filter_status",
+        label=_("Status"),
+        empty_label=_("All"),
+    )
     seller = django_filters.ModelChoiceFilter(
         queryset=User.objects.filter(is_active=True), label=_("Sold by"), empty_label=_("Everyone")
     )
     dcc = django_filters.ChoiceFilter(choices=YES_NO, method="filter_dcc", label=_("DCC sale"), empty_label=_("Both"))
+    dates = django_filters.ChoiceFilter(
+        choices=[("created", _("Created")), ("confirmed", _("Confirmed")), ("delivered", _("Delivered"))],
+        method="filter_dates",
+        label=_("Dates are"),
+        empty_label=None,
+    )
     date_from = django_filters.DateFilter(
-        method="filter_from", label=_("Created from"), widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_from", label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = django_filters.DateFilter(
-        method="filter_to", label=_("Created until"), widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_to", label=_("Until"), widget=forms.DateInput(attrs={"type": "date"})
     )
     store = django_filters.NumberFilter(field_name="store_id", label=_("Store"))
 
     class Meta:
         model = Order
-        fields = ["q", "status", "seller", "dcc", "date_from", "date_to", "store"]
+        fields = ["q", "status", "seller", "dcc", "dates", "date_from", "date_to", "store"]
 
     def __init__(self, *args, store=None, **kwargs):
         super().__init__(*args, **kwargs)
         if store is not None:
             self.filters["seller"].queryset = _store_staff(store)
             self.filters.pop("store")
+
+    @property
+    def chosen_dates(self) -> str:
+        """Which date the range applies to: when the order was created (default), confirmed or delivered."""
+        chosen = self.form.cleaned_data.get("dates") if hasattr(self.form, "cleaned_data") else None
+        return chosen if chosen in self.DATE_FIELDS else "created"
+
+    def filter_dates(self, queryset, name, value):
+        return queryset  # read by the date range: date_field below
+
+    def filter_from(self, queryset, name, value):
+        self.date_field = self.DATE_FIELDS[self.chosen_dates]
+        return super().filter_from(queryset, name, value)
+
+    def filter_to(self, queryset, name, value):
+        self.date_field = self.DATE_FIELDS[self.chosen_dates]
+        return super().filter_to(queryset, name, value)
+
+    def filter_status(self, queryset, name, value):
+        if value == self.NOT_CANCELLED:
+            return queryset.exclude(status=Order.Status.CANCELLED)
+        return queryset.filter(status=value) if value else queryset
 
     def filter_dcc(self, queryset, name, value):
         return queryset.filter(is_dcc_sale=value == "1") if value else queryset

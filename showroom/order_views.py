@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -316,13 +317,22 @@ class OrderListView(OrderScopeMixin, ListView):
         self.filter = OrderFilterSet(query, queryset=self.visible_orders(), store=self.request.store)
         style_form(self.filter.form)
         self.filter.form.fields["q"].widget.attrs.update({"autofocus": True, "type": "search"})
-        return self.filter.qs.select_related("customer", "seller", "trim__model__series__brand").order_by(
-            "-created_at", "-id"
-        )
+        orders = self.filter.qs.select_related("customer", "seller", "trim__model__series__brand")
+        # Newest first by the date the range is on (created unless confirmed or delivered is chosen).
+        self.date_field = OrderFilterSet.DATE_FIELDS[self.filter.chosen_dates]
+        if self.date_field == "created_at":
+            return orders.order_by("-created_at", "-id")
+        return orders.order_by(F(self.date_field).desc(nulls_last=True), "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(filter=self.filter, query=self.query.urlencode(), can_sell="showroom.sell" in self.request.perms)
+        context.update(
+            filter=self.filter,
+            query=self.query.urlencode(),
+            can_sell="showroom.sell" in self.request.perms,
+            date_field=self.date_field,
+            date_label=dict(self.filter.filters["dates"].extra["choices"])[self.filter.chosen_dates],
+        )
         return context
 
 

@@ -407,10 +407,12 @@ def test_links_go_to_the_lists_behind_the_figures(store, november, client_for):
     urls = {key: figure.url for key, figure in dashboard.figures.items()}
     assert urls["captured"] == "/leads/list/?created_after=2026-11-01&created_before=2026-11-30"
     assert urls["arrived"] == "/showroom/visits/?date_from=2026-11-01&date_to=2026-11-30"
-    assert urls["orders"] == "/showroom/orders/?date_from=2026-11-01&date_to=2026-11-30"
+    assert urls["orders"] == "/showroom/orders/?status=live&dates=confirmed&date_from=2026-11-01&date_to=2026-11-30"
     assert urls["complaint_sla"] == "/service/complaints/?registered_from=2026-11-01&registered_to=2026-11-30"
     assert urls["registrations"] == "/showroom/clerks/?date_from=2026-11-01&date_to=2026-11-30"
-    assert urls["deliveries"].startswith("/reports/r/daily_work/?date_from=2026-11-01&date_to=2026-11-30")
+    assert urls["deliveries"] == (
+        "/showroom/orders/?status=delivered&dates=delivered&date_from=2026-11-01&date_to=2026-11-30"
+    )
     by_source = {row["source"]: row for row in dashboard.sources}
     online = Source.objects.get(code="online-dash")
     assert by_source["online-dash"]["invalid_url"] == (
@@ -427,6 +429,21 @@ def test_links_go_to_the_lists_behind_the_figures(store, november, client_for):
     assert invalid.status_code == 200
     invalid_lead = Lead.objects.get(store=store, status="invalid")
     assert [lead.pk for lead in invalid.context["rows"]] == [invalid_lead.pk]
+
+
+def test_the_order_lists_behind_the_figures_hold_exactly_the_orders_counted(store, november, client_for):
+    """Orders count by confirmation day without the cancelled; every order here was created today, so a
+    list by creation day would hold the September and October orders and the cancelled one too."""
+    dashboard = store_dashboard(query(november.sales_manager, [store]), store)
+    client = client_for(november.sales_manager)
+    for key in ("orders", "deliveries"):
+        figure = dashboard.figures[key]
+        page = client.get(figure.url)
+        assert page.status_code == 200
+        assert page.context["paginator"].count == figure.value, key
+        assert all(order.status != "cancelled" for order in page.context["orders"])
+    assert dashboard.figures["orders"].value == 4  # of seven orders in the store: two older, one cancelled
+    assert dashboard.figures["deliveries"].value == 1
 
 
 def test_links_follow_what_the_user_may_open(store, other_store, november):

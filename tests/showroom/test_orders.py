@@ -203,6 +203,42 @@ def test_order_list_search_and_scoping(client_for, store, users, consultants, tr
     assert one.number in html and two.number in html
 
 
+def test_order_list_dates_are_created_confirmed_or_delivered_and_status_can_leave_out_the_cancelled(
+    client_for, store, users, trim
+):
+    """The range applies to the chosen date, newest first by it, and the table shows that date."""
+    from django.utils import timezone
+
+    from tests.reports import builders as b
+
+    def order_on(confirmed, **extra):
+        return b.order(b.lead(store, users.consultant, b.at("2026-10-01")), users.consultant, b.at(confirmed), **extra)
+
+    october = order_on("2026-10-20", delivered=b.at("2026-11-02", "10:00"))
+    november = order_on("2026-11-05")
+    cancelled = order_on("2026-11-06", cancelled=True)
+    Order.objects.filter(pk=october.pk).update(created_at=b.at("2026-10-18"))
+    Order.objects.filter(pk__in=[november.pk, cancelled.pk]).update(created_at=timezone.now())
+    manager = client_for(users.sales_manager)
+    url = reverse("showroom:order_list")
+
+    def listed(**params):
+        page = manager.get(url, params)
+        assert page.status_code == 200
+        return [order.pk for order in page.context["orders"]], page
+
+    november_range = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+    assert listed(dates="confirmed", **november_range)[0] == [cancelled.pk, november.pk]
+    assert listed(dates="confirmed", status="live", **november_range)[0] == [november.pk]
+    pks, page = listed(dates="delivered", **november_range)
+    assert pks == [october.pk]
+    assert page.context["date_field"] == "delivered_at"
+    assert "2026-11-02 10:00" in page.content.decode()
+    assert set(listed(dates="created", date_from="2026-10-01", date_to="2026-10-31")[0]) == {october.pk}
+    assert listed(status="live")[0] == [november.pk, october.pk]  # no range: by creation, newest first
+    assert manager.get(url, {"dates": "shipped"}).status_code == 200  # an unknown choice is ignored, not a 500
+
+
 def test_vehicle_picker_and_vin_check(client_for, store, users, consultants, trim, demo_car):
     seller = client_for(consultants[0])
     url = reverse("showroom:vehicle_picker")

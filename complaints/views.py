@@ -504,32 +504,17 @@ class QuarterView(StorePermissionRequiredMixin, View):
         )
 
     def post(self, request):
-        import tempfile
+        from leads.exporters import xlsx_download
 
-        from django.http import FileResponse
-
-        from accounts.services import audit_record
-
-        from .exporters import XLSX_CONTENT_TYPE, QuarterFeedbackExporter, write_xlsx
+        from .exporters import QuarterFeedbackExporter
 
         if not QuarterFeedbackExporter.is_allowed(request.user, request.perms):
             raise PermissionDenied
         year, quarter = self.period(request.POST)
         exporter = QuarterFeedbackExporter(user=request.user, store=request.store, year=year, quarter=quarter)
-        output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-        try:
-            rows = write_xlsx(exporter, output)
-            audit_record(
-                actor=request.user,
-                action="complaints.export",
-                store=request.store,
-                changes={"exporter": exporter.identifier, "year": year, "quarter": quarter, "rows": rows},
-            )
-            output.seek(0)
-        except Exception:
-            output.close()
-            raise
-        return FileResponse(output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE)
+        return xlsx_download(
+            exporter, action="complaints.export", store=request.store, changes={"year": year, "quarter": quarter}
+        )
 
 
 # --- Vehicle-service reminders and enquiries --------------------------------------------------
@@ -685,13 +670,9 @@ class ScorecardView(StorePermissionRequiredMixin, View):
         )
 
     def post(self, request):
-        import tempfile
+        from leads.exporters import xlsx_download
 
-        from django.http import FileResponse
-
-        from accounts.services import audit_record
-
-        from .exporters import XLSX_CONTENT_TYPE, ScorecardExporter, write_xlsx
+        from .exporters import ScorecardExporter
         from .models import Scorecard
 
         month = self.month(request.POST)
@@ -710,17 +691,8 @@ class ScorecardView(StorePermissionRequiredMixin, View):
                     raise PermissionDenied
                 scorecard = get_object_or_404(Scorecard, store=request.store, month=month)
                 exporter = ScorecardExporter(user=request.user, scorecard=scorecard)
-                output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-                rows = write_xlsx(exporter, output)
-                audit_record(
-                    actor=request.user,
-                    action="complaints.export",
-                    store=request.store,
-                    changes={"exporter": exporter.identifier, "month": f"{month:%Y-%m}", "rows": rows},
-                )
-                output.seek(0)
-                return FileResponse(
-                    output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE
+                return xlsx_download(
+                    exporter, action="complaints.export", store=request.store, changes={"month": f"{month:%Y-%m}"}
                 )
             else:
                 messages.error(request, _("Choose what to do."))

@@ -10,17 +10,20 @@ page the user exported from, so the file and the screen cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar
 
 import xlsxwriter
 from django.db.models import F, QuerySet
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Store, User
+from accounts.services import audit_record
 
 from .models import Customer, Lead
 from .selectors import display_phone
@@ -156,3 +159,22 @@ def write_xlsx(exporter: BaseExporter, output: IO[bytes]) -> int:
     finally:
         workbook.close()
     return rows
+
+
+def xlsx_download(exporter: BaseExporter, *, action: str, store: Store, changes: dict | None = None) -> FileResponse:
+    """The exporter's workbook as a download, written to a temporary file (closed with the response)
+    and audited as ``action`` with what was exported and how many rows."""
+    output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    try:
+        rows = write_xlsx(exporter, output)
+        audit_record(
+            actor=exporter.user,
+            action=action,
+            store=store,
+            changes={"exporter": exporter.identifier, **(changes or {}), "rows": rows},
+        )
+        output.seek(0)
+    except Exception:
+        output.close()
+        raise
+    return FileResponse(output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tempfile
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -32,10 +31,9 @@ from django.views.generic import FormView, ListView, TemplateView
 from accounts.dates import day_start
 from accounts.mixins import StorePermissionRequiredMixin
 from accounts.models import User
-from accounts.services import audit_record
 
 from . import services
-from .exporters import XLSX_CONTENT_TYPE, LeadListExporter, write_xlsx
+from .exporters import LeadListExporter, xlsx_download
 from .filters import FollowUpFilterSet, LeadFilterSet
 from .manage_forms import (
     BulkDccForm,
@@ -460,20 +458,9 @@ class LeadExportView(ManagedLeadsMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         query = filter_query(request.GET)
         exporter = self.exporter_class(user=request.user, queryset=self.lead_filterset(query).qs)
-        output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-        try:
-            rows = write_xlsx(exporter, output)
-            audit_record(
-                actor=request.user,
-                action="leads.export",
-                store=request.store,
-                changes={"exporter": exporter.identifier, "filters": filters_for_audit(query), "rows": rows},
-            )
-            output.seek(0)
-        except Exception:
-            output.close()
-            raise
-        return FileResponse(output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE)
+        return xlsx_download(
+            exporter, action="leads.export", store=request.store, changes={"filters": filters_for_audit(query)}
+        )
 
 
 class LeadReopenView(ManagedLeadsMixin, FormView):

@@ -10,12 +10,11 @@ next to its field, never as an error page.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,13 +25,13 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from accounts.mixins import StorePermissionRequiredMixin
-from accounts.services import audit_record
+from leads.exporters import xlsx_download
 from leads.models import Grade, Lead
 from leads.phones import normalize_phone
 from leads.selectors import can_work_lead, url_for_pk
 
 from . import selectors, services
-from .exporters import XLSX_CONTENT_TYPE, VisitListExporter, write_xlsx
+from .exporters import VisitListExporter
 from .filters import VisitFilterSet, style_form
 from .forms import (
     ClerkFiguresForm,
@@ -347,20 +346,9 @@ class VisitExportView(VisitListMixin, View):
     def post(self, request, *args, **kwargs):
         query = visit_query(request)
         exporter = self.exporter_class(user=request.user, queryset=self.filterset(query).qs)
-        output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-        try:
-            rows = write_xlsx(exporter, output)
-            audit_record(
-                actor=request.user,
-                action="showroom.export",
-                store=request.store,
-                changes={"exporter": exporter.identifier, "filters": filters_for_audit(query), "rows": rows},
-            )
-            output.seek(0)
-        except Exception:
-            output.close()
-            raise
-        return FileResponse(output, as_attachment=True, filename=exporter.filename(), content_type=XLSX_CONTENT_TYPE)
+        return xlsx_download(
+            exporter, action="showroom.export", store=request.store, changes={"filters": filters_for_audit(query)}
+        )
 
 
 class VisitCorrectView(ShowroomPageMixin, TemplateView):

@@ -324,29 +324,14 @@ class ScorecardViewSet(
     @extend_schema(responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="The scorecard workbook.")})
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None, format=None):
-        import tempfile
+        from leads.exporters import xlsx_download
 
-        from django.http import FileResponse
-
-        from accounts.services import audit_record
-
-        from ..exporters import ScorecardExporter, write_xlsx
+        from ..exporters import ScorecardExporter
 
         scorecard = self.get_object()
         if not ScorecardExporter.is_allowed(request.user, request.user.perms_in(scorecard.store_id)):
             raise PermissionDenied(_("You may not export to Excel."))
         exporter = ScorecardExporter(user=request.user, scorecard=scorecard)
-        output = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-        try:
-            rows = write_xlsx(exporter, output)
-            audit_record(
-                actor=request.user,
-                action="complaints.export",
-                store=scorecard.store,
-                changes={"exporter": exporter.identifier, "month": f"{scorecard.month:%Y-%m}", "rows": rows},
-            )
-            output.seek(0)
-        except Exception:
-            output.close()
-            raise
-        return FileResponse(output, as_attachment=True, filename=exporter.filename(), content_type=XLSX)
+        return xlsx_download(
+            exporter, action="complaints.export", store=scorecard.store, changes={"month": f"{scorecard.month:%Y-%m}"}
+        )

@@ -12,13 +12,12 @@ from collections import Counter
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership
 from leads.models import FollowUp
 
 from .. import metrics, summary
 from ..base import Chart, Column, Report, ReportResult
 from ..registry import register
-from .common import person_names
+from .common import person_day_estimate, person_names
 
 CHANNELS = [
     # FollowUp.Channel value, the column's header and formula (headers name the follow-up: a
@@ -144,18 +143,7 @@ class ActivityReport(Report):
         }
 
     def row_estimate(self) -> int:
-        """At most one row per day per person who may appear (those the user sees in the stores)."""
-        q = self.query
-        people: set[int] = set()
-        for store_id in q.store_ids:
-            scope = q.scope(store_id)
-            if scope is None:
-                people |= set(Membership.objects.filter(store_id=store_id).values_list("user_id", flat=True))
-            else:
-                people |= scope
-        if q.consultant is not None:
-            people &= {q.consultant.pk}
-        return q.days * len(people)
+        return person_day_estimate(self.query)
 
     def chart(self, result: ReportResult):
         keys = ["follow_ups", "invitations", "visits", "test_drives"]

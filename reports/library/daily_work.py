@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import summary
 from ..base import Chart, Column, Report, ReportResult
 from ..registry import register
-from .common import person_names
+from .common import person_day_estimate, person_names
 
 METRICS = [
     # key, header, formula, the summary's column (a metric of ``reports.metrics``)
@@ -71,20 +71,7 @@ class DailyWorkReport(Report):
         return {key: sums[column] for key, column in SUMMARY_COLUMNS.items()}
 
     def row_estimate(self) -> int:
-        """At most one row per day per person who may appear."""
-        from accounts.models import Membership
-
-        q = self.query
-        people: set[int] = set()
-        for store_id in q.store_ids:
-            scope = q.scope(store_id)
-            if scope is None:
-                people |= set(Membership.objects.filter(store_id=store_id).values_list("user_id", flat=True))
-            else:
-                people |= scope
-        if q.consultant is not None:
-            people &= {q.consultant.pk}
-        return q.days * len(people)
+        return person_day_estimate(self.query)
 
     def chart(self, result: ReportResult):
         per_day: dict = {}

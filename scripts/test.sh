@@ -129,25 +129,36 @@ PYEOF
 
 # --- steps ----------------------------------------------------------------------------------
 
-step "system packages (chromium, CJK fonts, gettext)"
+step "system packages (chromium, CJK fonts, gettext, LibreOffice Calc)"
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
-    for package in chromium fonts-wqy-microhei gettext; do
+    for package in chromium fonts-wqy-microhei gettext libreoffice-calc-nogui; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
     done
 else
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     fc-list 2>/dev/null | grep -qi wqy || missing+=(fonts-wqy-microhei)
     command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+    command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
 fi
 if [ ${#missing[@]} = 0 ]; then
-    echo "installed: chromium fonts-wqy-microhei gettext"
+    echo "installed: chromium fonts-wqy-microhei gettext libreoffice-calc-nogui"
     step_done ok
 elif is_root && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || fail "apt-get update failed"
-    apt-get install -y -qq "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]} failed"
+    others=()
+    for package in "${missing[@]}"; do
+        [ "$package" = libreoffice-calc-nogui ] || others+=("$package")
+    done
+    if [ ${#others[@]} != 0 ]; then
+        apt-get install -y -qq "${others[@]}" >/dev/null || fail "apt-get install ${others[*]} failed"
+    fi
+    if [ ${#others[@]} != ${#missing[@]} ]; then  # without its recommends: they bring Java and a desktop
+        apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null ||
+            fail "apt-get install libreoffice-calc-nogui failed"
+    fi
     step_done ok "installed ${missing[*]}"
 elif is_ci; then
     fail "missing Debian packages: ${missing[*]} (CI needs them; run as root so apt-get can install them)"
@@ -157,10 +168,12 @@ else
         case $package in
             chromium | fonts-wqy-microhei) SKIP_E2E=1 ;;
             gettext) SKIP_MESSAGES=1 ;;
+            libreoffice-calc-nogui) SKIP_OFFICE=1 ;;
         esac
     done
     [ -n "$SKIP_E2E" ] && warn "THE BROWSER (e2e) TESTS WILL BE SKIPPED. sudo apt-get install chromium fonts-wqy-microhei"
     [ -n "$SKIP_MESSAGES" ] && warn "TRANSLATIONS WILL NOT BE COMPILED. sudo apt-get install gettext"
+    [ -n "$SKIP_OFFICE" ] && warn "THE LIBREOFFICE TESTS WILL BE SKIPPED. sudo apt-get install libreoffice-calc-nogui"
     step_done warning "missing: ${missing[*]}"
 fi
 CHROMIUM_PATH=$(command -v chromium || true)
@@ -222,12 +235,12 @@ PY=$PY scripts/smoke-run.sh || fail "the embedded app (make run) does not work"
 step_done ok
 
 step "pytest on SQLite"
-run_pytest sqlite no -n "$PYTEST_WORKERS" -m "not e2e and not celery_worker and not postgres_only"
+run_pytest sqlite no -n "$PYTEST_WORKERS" -m "not e2e and not celery_worker and not postgres_only${SKIP_OFFICE:+ and not office}"
 
 if [ -z "$SKIP_SERVICES" ]; then
     step "pytest on PostgreSQL"
     DATABASE_URL="$DEALERCRM_TEST_PG_URL/dealercrm_ci_${RUN_ID}" \
-        run_pytest postgresql no -n "$PYTEST_WORKERS" -m "not e2e and not celery_worker"
+        run_pytest postgresql no -n "$PYTEST_WORKERS" -m "not e2e and not celery_worker and not office"
 
     step "pytest with a real Celery worker (PostgreSQL + Redis)"
     DATABASE_URL="$DEALERCRM_TEST_PG_URL/dealercrm_ci_${RUN_ID}_celery" REDIS_URL=$DEALERCRM_TEST_REDIS_URL \

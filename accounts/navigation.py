@@ -143,10 +143,19 @@ def _items_for(request) -> list[dict]:
                 "url": url,
                 "section": item.section,
                 "icon": item.icon,
-                "active": request.path.startswith(url) if url != "/" else request.path == "/",
+                "active": False,
                 "badge": item.badge(request) if item.badge else None,
             }
         )
+    # The current page's entry: the longest URL the path starts with (the report center, not also the
+    # reports index at /reports/ above it).
+    matching = [
+        entry
+        for entry in visible
+        if (request.path.startswith(entry["url"]) if entry["url"] != "/" else request.path == "/")
+    ]
+    if matching:
+        max(matching, key=lambda entry: len(entry["url"]))["active"] = True
     return visible
 
 

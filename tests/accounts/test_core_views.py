@@ -132,6 +132,26 @@ def test_admin_sees_administration_and_consultant_does_not(client_for, users):
     assert "admin-audit" in gm_keys and "admin-users" not in gm_keys
 
 
+ACTIVE_NAV = re.compile(r'class="nav-link active" data-nav="([^"]+)"')
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("/reports/center/", "report-center"),  # not also "reports" at /reports/ above it
+        ("/reports/", "reports"),
+        ("/reports/dashboard/group/", "group-dashboard"),  # not also the store dashboard
+        ("/reports/dashboard/", "dashboard"),
+    ],
+)
+def test_the_menu_marks_only_the_current_pages_entry(client_for, store, path, key):
+    group_gm = make_member(store, "gm", username="group_gm")
+    Membership.objects.create(user=group_gm, group=store.group, role=Role.objects.get(store=None, code="gm"))
+    response = client_for(group_gm).get(path)
+    assert response.status_code == 200
+    assert ACTIVE_NAV.findall(response.content.decode()) == [key]
+
+
 # --- store switcher -------------------------------------------------------------------------
 
 

@@ -17,17 +17,23 @@ def workspace(request) -> dict:
     return {
         "nav_sections": sections,
         "current_store": getattr(request, "store", None),
-        "switchable_stores": list(user_stores(user)),
+        "switchable_stores": _switchable_stores(request),
         "role_names": sorted(_role_names(request)),
         "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
     }
 
 
-def _role_names(request) -> set[str]:
-    from .models import Role
-
+def _switchable_stores(request) -> list:
+    """The stores the user may switch to; one who works in one store only has nothing to look up."""
     store = getattr(request, "store", None)
-    roles = getattr(request, "roles", frozenset())
-    if store is None or not roles:
+    if store is not None and request.user.store_ids() == [store.pk]:
+        return [store]
+    return list(user_stores(request.user))
+
+
+def _role_names(request) -> set[str]:
+    """The names of the roles the user holds in the current store (read with their memberships)."""
+    store = getattr(request, "store", None)
+    if store is None:
         return set()
-    return {role.display_name for role in Role.objects.available_in(store).filter(code__in=roles)}
+    return set(request.user.role_names_in(store))

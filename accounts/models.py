@@ -207,11 +207,26 @@ class User(AbstractUser):
 
     # --- memberships and permissions (cached per instance, i.e. per request) ---------------
     @cached_property
+    def _access(self) -> tuple[dict[int, tuple[set[str], set[str]]], frozenset[int], dict[int, set[Role]]]:
+        from .selectors import user_access
+
+        return user_access(self)
+
+    @cached_property
     def _grants(self) -> dict[int, tuple[set[str], set[str]]]:
         """store id → (role codes, permission codes) for every store this user works in."""
-        from .selectors import user_store_grants
+        return self._access[0]
 
-        return user_store_grants(self)
+    def group_ids(self) -> frozenset[int]:
+        """The dealer groups where the user holds a group-wide membership (a group user)."""
+        return self._access[1]
+
+    def role_names_in(self, store: Store | int | None) -> set[str]:
+        """The names of the roles the user holds in ``store`` (a store's own version's name, if any)."""
+        if store is None:
+            return set()
+        roles = self._access[2].get(store if isinstance(store, int) else store.pk, ())
+        return {role.display_name for role in roles}
 
     def store_ids(self) -> list[int]:
         return list(self._grants)
@@ -236,6 +251,7 @@ class User(AbstractUser):
 
     def clear_grant_cache(self) -> None:
         self.__dict__.pop("_grants", None)
+        self.__dict__.pop("_access", None)
 
 
 class Membership(models.Model):

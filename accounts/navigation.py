@@ -101,12 +101,7 @@ def register_defaults() -> None:
 
 
 def _has_group(user) -> bool:
-    cached = getattr(user, "_has_group", None)
-    if cached is None:
-        from .selectors import user_groups
-
-        cached = user._has_group = user_groups(user).exists()
-    return cached
+    return bool(user.is_authenticated and user.group_ids())
 
 
 def _reversible(url_name: str) -> str | None:

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import DealerGroup, Membership, Permission, Store, User
+from .models import DealerGroup, Membership, Permission, Role, RoleCode, Store, User
 
 
 def user_store_grants(user: User) -> dict[int, tuple[set[str], set[str]]]:
-    """Map each store the user works in to (role codes, permission codes) there.
+    """Map each store the user works in to (role codes, permission codes) there."""
+    return user_access(user)[0]
+
+
+def user_access(user: User) -> tuple[dict[int, tuple[set[str], set[str]]], frozenset[int], dict[int, set[Role]]]:
+    """What the user's memberships give, read once: each store they work in mapped to (role codes,
+    permission codes) there, the dealer groups where they hold a group-wide membership, and the
+    roles they hold in each store.
 
     A group membership applies to every active store of the group. A superuser holds every
-    permission in every active store.
+    permission in every active store and counts as a member of every group.
     """
     grants: dict[int, tuple[set[str], set[str]]] = {}
+    names: dict[int, set[Role]] = {}
     if not user.is_authenticated or not user.is_active:
-        return grants
+        return grants, frozenset(), names
     if user.is_superuser:
         every = set(Permission.objects.values_list("code", flat=True))
+        admin = Role.objects.filter(store=None, code=RoleCode.ADMIN).first()
         for store_id in Store.objects.filter(is_active=True).values_list("id", flat=True):
             grants[store_id] = ({"admin"}, set(every))
-        return grants
+            names[store_id] = {admin} if admin else set()
+        return grants, frozenset(DealerGroup.objects.values_list("id", flat=True)), names
     memberships = Membership.objects.filter(user=user).select_related("role").prefetch_related("role__permissions")
     group_stores: dict[int, list[int]] = {}
     for membership in memberships:
@@ -37,8 +47,10 @@ def user_store_grants(user: User) -> dict[int, tuple[set[str], set[str]]]:
             roles, perms = grants.setdefault(store_id, (set(), set()))
             roles.add(membership.role.code)
             perms.update(codes)
+            names.setdefault(store_id, set()).add(membership.role)
     active = set(Store.objects.filter(id__in=grants, is_active=True).values_list("id", flat=True))
-    return {store_id: grant for store_id, grant in grants.items() if store_id in active}
+    grants = {store_id: grant for store_id, grant in grants.items() if store_id in active}
+    return grants, frozenset(group_stores), {store_id: names[store_id] for store_id in grants}
 
 
 def user_stores(user: User) -> QuerySet[Store]:

@@ -13,5 +13,5 @@ class ComplaintsConfig(AppConfig):
         from . import navigation, receivers, selectors
 
         navigation.register()
-        register_task_provider(selectors.callback_tasks)
+        register_task_provider(selectors.callback_tasks, count=selectors.callback_task_count)
         order_delivered.connect(receivers.schedule_callbacks, dispatch_uid="complaints.schedule_callbacks")

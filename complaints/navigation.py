@@ -15,11 +15,13 @@ def _queue_badge(request):
 
 
 def _callbacks_badge(request):
-    from .selectors import my_callbacks
+    from django.utils import timezone
+
+    from .selectors import callback_task_count
 
     if getattr(request, "store", None) is None:
         return None
-    return my_callbacks(request.user, request.store).count() or None
+    return callback_task_count(request.user, request.store, timezone.localdate()) or None
 
 
 SIGNING = (

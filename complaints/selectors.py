@@ -184,6 +184,19 @@ def callback_tasks(user: User, store: Store, day: dt.date) -> list:
     ]
 
 
+def callback_task_count(user: User, store: Store, day: dt.date) -> int:
+    """How many open callbacks the consultant has due on or before ``day``: the "My callbacks" badge
+    and their share of the "My tasks" badge, counted once per request (kept on the user object,
+    which lives as long as the request)."""
+    if not user.has_store_perm(store, "callbacks.work"):
+        return 0
+    counted = user.__dict__.setdefault("_callback_counts", {})
+    key = (store.pk, day)
+    if key not in counted:
+        counted[key] = my_callbacks(user, store, day).count()
+    return counted[key]
+
+
 def callback_state(callback: Callback, today: dt.date) -> str:
     """on_time, late (done after its day), missed (not done, its day gone), due (today) or upcoming."""
     if callback.done_at is not None:

@@ -13,14 +13,23 @@ from accounts.navigation import register as register_item
 
 def _v2_sales_manager(code: str):
     def check(request) -> bool:
-        from .selectors import has_dcc_perm
-
         store = getattr(request, "store", None)
         if store is None or code in getattr(request, "perms", frozenset()):
             return False
-        return "sales_manager" in getattr(request, "roles", frozenset()) and has_dcc_perm(request.user, store, code)
+        return "sales_manager" in getattr(request, "roles", frozenset()) and code in _request_dcc_perms(request)
 
     return check
+
+
+def _request_dcc_perms(request) -> frozenset[str]:
+    """The user's DCC permissions in the current store, read once per request (the menu asks for
+    each of its entries)."""
+    cached = getattr(request, "_dcc_perms", None)
+    if cached is None:
+        from .selectors import dcc_perms
+
+        cached = request._dcc_perms = dcc_perms(request.user, request.store) if request.user.is_active else frozenset()
+    return cached
 
 
 def _due_badge(request):

@@ -588,7 +588,10 @@ class Task(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["store", "assignee", "status", "due_at"], name="task_assignee_queue"),
+            # The user's queue; due_date included so the menu badge's count reads the index alone.
+            models.Index(
+                fields=["store", "assignee", "status", "due_at"], include=["due_date"], name="task_assignee_queue"
+            ),
             models.Index(fields=["store", "status", "due_at"], name="task_store_queue"),
             # Reports: tasks due in a period (follow-up punctuality).
             models.Index(fields=["store", "due_date"], name="task_store_due_date"),

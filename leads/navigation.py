@@ -9,13 +9,12 @@ from accounts.navigation import register as register_item
 def _task_badge(request):
     from django.utils import timezone
 
-    from .selectors import provided_tasks, task_counts
+    from .selectors import due_task_count, provided_task_count
 
     if request.store is None:
         return None
-    counts = task_counts(request.user, request.store)
-    due = (counts.get("today") or 0) + (counts.get("overdue") or 0)
-    due += len(provided_tasks(request.user, request.store, timezone.localdate()))
+    today = timezone.localdate()
+    due = due_task_count(request.user, request.store, today) + provided_task_count(request.user, request.store, today)
     return due or None
 
 

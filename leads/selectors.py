@@ -150,14 +150,33 @@ class ProvidedTask:
 
 
 TaskProvider = Callable[[User, Store, dt.date], list[ProvidedTask]]
+TaskCounter = Callable[[User, Store, dt.date], int]
 _task_providers: list[TaskProvider] = []
+_task_counters: dict[TaskProvider, TaskCounter] = {}
 
 
-def register_task_provider(provider: TaskProvider) -> None:
+def register_task_provider(provider: TaskProvider, count: TaskCounter | None = None) -> None:
     """Higher apps (customer service: the consultant's callbacks) add their open work due on or
-    before ``day`` to "My tasks" this way; a provider should answer in one query."""
+    before ``day`` to "My tasks" this way; a provider should answer in one query. ``count`` answers
+    how many such tasks there are without building them (the menu badge asks on every page)."""
     if provider not in _task_providers:
         _task_providers.append(provider)
+    if count is not None:
+        _task_counters[provider] = count
+
+
+def provided_task_count(user: User, store: Store, day: dt.date) -> int:
+    """How many tasks the registered providers have for ``user`` due on or before ``day``."""
+    total = 0
+    for provider in _task_providers:
+        counter = _task_counters.get(provider)
+        total += counter(user, store, day) if counter else len(provider(user, store, day))
+    return total
+
+
+def due_task_count(user: User, store: Store, day: dt.date) -> int:
+    """The user's open tasks due on or before ``day``: the menu badge (one index-only count)."""
+    return Task.objects.open().filter(store=store, assignee=user, due_date__lte=day).count()
 
 
 def provided_tasks(user: User, store: Store, day: dt.date) -> list[ProvidedTask]:

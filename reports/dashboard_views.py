@@ -13,7 +13,6 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.mixins import StorePermissionRequiredMixin
-from accounts.selectors import user_groups
 
 from . import services
 from .charts import render as render_chart
@@ -32,12 +31,7 @@ DASHBOARD_PERMISSION = "reports.dashboard"
 
 def is_group_user(request) -> bool:
     """A user with a group-wide membership (cached on the request: the menu asks on every page)."""
-    cached = getattr(request, "_reports_group_user", None)
-    if cached is None:
-        user = request.user
-        cached = bool(user.is_authenticated and user_groups(user).exists())
-        request._reports_group_user = cached
-    return cached
+    return bool(request.user.is_authenticated and request.user.group_ids())
 
 
 class StoreDashboardView(StorePermissionRequiredMixin, TemplateView):

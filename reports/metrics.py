@@ -166,13 +166,16 @@ def tasks_due(q: ReportQuery) -> QuerySet[Task]:
     ).exclude(status=Task.Status.CANCELLED)
 
 
-def tasks_on_time(q: ReportQuery) -> QuerySet[Task]:
-    """Of the tasks due, those done by the end of their due day (Beijing time)."""
+def on_time() -> Q:
+    """A task done by the end of its due day (Beijing time)."""
     from django.db.models import F
 
-    return (
-        tasks_due(q).filter(status=Task.Status.DONE, done_at__isnull=False).filter(Q(done_at__date__lte=F("due_date")))
-    )
+    return Q(status=Task.Status.DONE, done_at__isnull=False) & Q(done_at__date__lte=F("due_date"))
+
+
+def tasks_on_time(q: ReportQuery) -> QuerySet[Task]:
+    """Of the tasks due, those done by the end of their due day (Beijing time)."""
+    return tasks_due(q).filter(on_time())
 
 
 def by_day_and_person(queryset: QuerySet, date_field: str, person_field: str) -> Counter:

@@ -105,41 +105,51 @@ class ActivityReport(Report):
     ]
 
     def tasks(self):
-        """The tasks due and those done on time; a task belongs to a lead, so the source and series
-        filters narrow them like the rest."""
+        """The tasks due; a task belongs to a lead, so the source and series filters narrow them like
+        the rest. Those done on time are counted in the same pass (``metrics.on_time``)."""
         q = self.query
-        lead_filter = (q.sources("lead__source_id"), q.series("lead__series_id"))
-        return metrics.tasks_due(q).filter(*lead_filter), metrics.tasks_on_time(q).filter(*lead_filter)
+        return metrics.tasks_due(q).filter(q.sources("lead__source_id"), q.series("lead__series_id"))
 
-    def counts(self) -> dict[str, Counter]:
-        """Each column's counts per (Beijing day, person id)."""
-        found = summary.counts(self.query, SUMMARY_COLUMNS.values())
-        counts = {key: found[column] for key, column in SUMMARY_COLUMNS.items()}
-        due, on_time = self.tasks()
-        counts["tasks_due"] = by_due_date(due)
-        counts["tasks_on_time"] = by_due_date(on_time)
-        return counts
+    def cells(self) -> tuple[dict, Counter, Counter, list, dict]:
+        """The activity counts per (Beijing day, person id) as {cell: [count per summary column]},
+        the tasks due and done on time per cell, the cells in the order of the rows (day, then
+        name), and the people's names."""
+        activities = summary.table(self.query, SUMMARY_COLUMNS.values())
+        due, on_time = by_due_date(self.tasks())
+        cells = set(activities) | {cell for cell, n in due.items() if n} | {cell for cell, n in on_time.items() if n}
+        names = person_names({person for _day, person in cells})
+        order = sorted(cells, key=lambda cell: (cell[0], names.get(cell[1], ""), cell[1] or 0))
+        return activities, due, on_time, order, names
+
+    def rows_of(self, activities: dict, due: Counter, on_time: Counter, cells: list, names: dict):
+        keys = list(SUMMARY_COLUMNS)
+        none = [0] * len(keys)
+        for cell in cells:
+            day, person = cell
+            row = dict(zip(keys, activities.get(cell, none), strict=True))
+            row.update(day=day, consultant=names.get(person, "—"), tasks_due=due[cell], tasks_on_time=on_time[cell])
+            yield row
 
     def rows(self):
-        counts = self.counts()
-        cells = {cell for counter in counts.values() for cell, n in counter.items() if n}
-        names = person_names(person for _day, person in cells)
-        for day, person in sorted(cells, key=lambda cell: (cell[0], names.get(cell[1], ""), cell[1] or 0)):
-            row = {"day": day, "consultant": names.get(person, "—")}
-            for key, counter in counts.items():
-                row[key] = counter.get((day, person), 0)
-            yield row
+        activities, due, on_time, cells, names = self.cells()
+        return self.rows_of(activities, due, on_time, cells, names)
+
+    def screen_rows(self, limit: int) -> tuple[list[dict], int]:
+        """A group's year is some 150,000 rows: only the first ``limit`` are made into rows."""
+        activities, due, on_time, cells, names = self.cells()
+        shown = self.rows_of(activities, due, on_time, cells[:limit], names)
+        return [self.complete(row) for row in shown], len(cells)
 
     def totals(self, rows):
         if rows is not None:
             return super().totals(rows)
         # Without the rows at hand (the comparison, a long period): one sum per figure.
         sums = summary.totals(self.query, SUMMARY_COLUMNS.values())
-        due, on_time = self.tasks()
+        tasks = self.tasks().aggregate(due=Count("pk"), on_time=Count("pk", filter=metrics.on_time()))
         return {
             **{key: sums[column] for key, column in SUMMARY_COLUMNS.items()},
-            "tasks_due": due.count(),
-            "tasks_on_time": on_time.count(),
+            "tasks_due": tasks["due"],
+            "tasks_on_time": tasks["on_time"],
         }
 
     def row_estimate(self) -> int:
@@ -162,10 +172,17 @@ class ActivityReport(Report):
         )
 
 
-def by_due_date(tasks) -> Counter:
-    """Task counts per (due date, assignee id): the due date is already a Beijing day."""
-    counts: Counter = Counter()
-    rows = tasks.values("due_date", "assignee_id").annotate(n=Count("pk")).values_list("due_date", "assignee_id", "n")
-    for day, person, n in rows.order_by():
-        counts[(day, person)] += n
-    return counts
+def by_due_date(tasks) -> tuple[Counter, Counter]:
+    """The tasks due and those done on time per (due date, assignee id), in one pass: the due date is
+    already a Beijing day."""
+    due: Counter = Counter()
+    done: Counter = Counter()
+    rows = (
+        tasks.values("due_date", "assignee_id")
+        .annotate(n=Count("pk"), on_time=Count("pk", filter=metrics.on_time()))
+        .values_list("due_date", "assignee_id", "n", "on_time")
+    )
+    for day, person, n, in_time in rows.order_by():
+        due[(day, person)] += n
+        done[(day, person)] += in_time
+    return due, done

@@ -22,18 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 def month(store, known_users):
     """A small November: leads, follow-ups, an invitation, visits, a test drive, an order, a lost lead."""
     users = known_users
-    a = users.consultant
-    walk_in = b.source("walk-in-e2e")
-    series = b.series("朗逸")
-    leads = [b.lead(store, a, b.at(f"2026-11-{day:02d}", "10:00"), src=walk_in, series_row=series) for day in (2, 3, 5)]
-    b.follow_up(leads[0], a, b.at("2026-11-02", "15:00"))
-    b.appointment(leads[0], a, b.at("2026-11-02", "15:05"), b.at("2026-11-04", "10:00"))
-    b.visit(store, a, b.at("2026-11-04", "10:10"), lead_row=leads[0], left=b.at("2026-11-04", "11:40"))
-    b.visit(store, a, b.at("2026-11-05", "14:00"), lead_row=leads[2], filed=False)
-    b.test_drive(leads[0], a, b.at("2026-11-04", "10:40"))
-    b.order(leads[0], a, b.at("2026-11-04", "11:20"), first_visit_deal=True)
-    b.closed(leads[1], a, users.sales_manager, b.at("2026-11-06"), reason_row=b.reason("price", name="价格"))
-    b.task(leads[2], a, b.at("2026-11-06", "10:00"), done=b.at("2026-11-06", "16:00"))
+    b.small_month(store, users.consultant, users.sales_manager, "walk-in-e2e")
     users.gm.can_export = True
     users.gm.save(update_fields=["can_export"])
     return users

@@ -239,3 +239,23 @@ def task(lead_row, assignee, due: dt.datetime, *, done: dt.datetime | None = Non
         status=Task.Status.DONE if done else Task.Status.OPEN,
         done_at=done,
     )
+
+
+def small_month(store, consultant, manager, source_code: str = "walk-in-small") -> list[Lead]:
+    """A small November with something in every report: three leads, a follow-up, an invitation, two
+    visits (one not filed), a test drive, an order, a lost lead approved by ``manager``, a task done."""
+    walk_in = source(source_code)
+    series_row = series("朗逸")
+    leads = [
+        lead(store, consultant, at(f"2026-11-{day:02d}", "10:00"), src=walk_in, series_row=series_row)
+        for day in (2, 3, 5)
+    ]
+    follow_up(leads[0], consultant, at("2026-11-02", "15:00"))
+    appointment(leads[0], consultant, at("2026-11-02", "15:05"), at("2026-11-04", "10:00"))
+    visit(store, consultant, at("2026-11-04", "10:10"), lead_row=leads[0], left=at("2026-11-04", "11:40"))
+    visit(store, consultant, at("2026-11-05", "14:00"), lead_row=leads[2], filed=False)
+    test_drive(leads[0], consultant, at("2026-11-04", "10:40"))
+    order(leads[0], consultant, at("2026-11-04", "11:20"), first_visit_deal=True)
+    closed(leads[1], consultant, manager, at("2026-11-06"), reason_row=reason("price", name="价格"))
+    task(leads[2], consultant, at("2026-11-06", "10:00"), done=at("2026-11-06", "16:00"))
+    return leads

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.dates import day_start
@@ -148,7 +149,6 @@ class VisitFilterSet(DateRangeMixin, django_filters.FilterSet):
 class OrderFilterSet(DateRangeMixin, django_filters.FilterSet):
     """Sales orders: search by order number, customer (name or phone) or VIN; status, seller, dates."""
 
-    date_field = "created_at"
     DATE_FIELDS = {"created": "created_at", "confirmed": "confirmed_at", "delivered": "delivered_at"}
     NOT_CANCELLED = "live"
 
@@ -164,7 +164,8 @@ class OrderFilterSet(DateRangeMixin, django_filters.FilterSet):
     )
     dcc = django_filters.ChoiceFilter(choices=YES_NO, method="filter_dcc", label=_("DCC sale"), empty_label=_("Both"))
     dates = django_filters.ChoiceFilter(
-        choices=[("created", _("Created")), ("confirmed", _("Confirmed")), ("delivered", _("Delivered"))],
+        # The order's own field names: 创建时间, 确认时间, 交车时间 (the list's date column says the same).
+        choices=[(key, capfirst(Order._meta.get_field(field).verbose_name)) for key, field in DATE_FIELDS.items()],
         method="filter_dates",
         label=_("Dates are"),
         empty_label=None,
@@ -188,21 +189,13 @@ class OrderFilterSet(DateRangeMixin, django_filters.FilterSet):
             self.filters.pop("store")
 
     @property
-    def chosen_dates(self) -> str:
-        """Which date the range applies to: when the order was created (default), confirmed or delivered."""
-        chosen = self.form.cleaned_data.get("dates") if hasattr(self.form, "cleaned_data") else None
-        return chosen if chosen in self.DATE_FIELDS else "created"
+    def date_field(self) -> str:
+        """The field the date range is on: when the order was created (default), confirmed or delivered."""
+        chosen = self.form.cleaned_data.get("dates") if self.is_bound and not self.form["dates"].errors else None
+        return self.DATE_FIELDS.get(chosen or "created", "created_at")
 
     def filter_dates(self, queryset, name, value):
-        return queryset  # read by the date range: date_field below
-
-    def filter_from(self, queryset, name, value):
-        self.date_field = self.DATE_FIELDS[self.chosen_dates]
-        return super().filter_from(queryset, name, value)
-
-    def filter_to(self, queryset, name, value):
-        self.date_field = self.DATE_FIELDS[self.chosen_dates]
-        return super().filter_to(queryset, name, value)
+        return queryset  # not a filter of its own: it says which field date_from and date_to are on
 
     def filter_status(self, queryset, name, value):
         if value == self.NOT_CANCELLED:

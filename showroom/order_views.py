@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
@@ -317,12 +318,14 @@ class OrderListView(OrderScopeMixin, ListView):
         self.filter = OrderFilterSet(query, queryset=self.visible_orders(), store=self.request.store)
         style_form(self.filter.form)
         self.filter.form.fields["q"].widget.attrs.update({"autofocus": True, "type": "search"})
+        # Newest first by the date the range is on (created unless confirmed or delivered is chosen),
+        # shown in the list's date column.
+        date_field = self.filter.date_field
         orders = self.filter.qs.select_related("customer", "seller", "trim__model__series__brand")
-        # Newest first by the date the range is on (created unless confirmed or delivered is chosen).
-        self.date_field = OrderFilterSet.DATE_FIELDS[self.filter.chosen_dates]
-        if self.date_field == "created_at":
+        orders = orders.annotate(listed_at=F(date_field))
+        if date_field == "created_at":  # never empty: the plain order the store's index serves
             return orders.order_by("-created_at", "-id")
-        return orders.order_by(F(self.date_field).desc(nulls_last=True), "-id")
+        return orders.order_by(F(date_field).desc(nulls_last=True), "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -330,8 +333,8 @@ class OrderListView(OrderScopeMixin, ListView):
             filter=self.filter,
             query=self.query.urlencode(),
             can_sell="showroom.sell" in self.request.perms,
-            date_field=self.date_field,
-            date_label=dict(self.filter.filters["dates"].extra["choices"])[self.filter.chosen_dates],
+            date_field=self.filter.date_field,
+            date_label=capfirst(Order._meta.get_field(self.filter.date_field).verbose_name),
         )
         return context
 

@@ -11,7 +11,7 @@ from dcc.forms import style_fields
 
 from .base import Report
 from .models import Period, ReportFile
-from .query import _add_months, month_bounds
+from .query import month_ends
 
 
 class ReportFileFilterSet(django_filters.FilterSet):
@@ -42,11 +42,7 @@ class ReportFileFilterSet(django_filters.FilterSet):
         span = queryset.aggregate(first=Min("day"), last=Max("day"))
         if span["first"] is None:
             return queryset.none()
-        month_ends, month = [], span["first"].replace(day=1)
-        while month <= span["last"]:
-            month_ends.append(month_bounds(month)[1])
-            month = _add_months(month, 1)
-        return queryset.filter(period=Period.MONTH_TO_DATE, day__in=month_ends)
+        return queryset.filter(period=Period.MONTH_TO_DATE, day__in=month_ends(span["first"], span["last"]))
 
 
 def subscription_value(report: str, period: str) -> str:

@@ -137,6 +137,15 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The last day of every month from ``first``'s to ``last``'s."""
+    ends, month = [], first.replace(day=1)
+    while month <= last:
+        month = _add_months(month, 1)
+        ends.append(month - dt.timedelta(days=1))
+    return ends
+
+
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
     first = day.replace(day=1)
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])

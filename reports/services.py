@@ -25,7 +25,7 @@ from accounts.services import audit_record
 
 from .base import Report
 from .models import ExportJob, Period, ReportFile, ReportSubscription
-from .query import ReportQuery, _add_months
+from .query import ReportQuery, _add_months, month_ends
 from .registry import REPORTS, ordered
 
 log = logging.getLogger(__name__)
@@ -261,12 +261,8 @@ def report_center_purge(*, today: dt.date | None = None) -> int:
     of its last day), kept ``REPORT_CENTER_KEEP_MONTHS``. Returns how many were deleted."""
     today = today or timezone.localdate()
     keep_from, months_from = center_kept_from(today)
-    month_ends = []
-    month = months_from
-    while month < keep_from:
-        month_ends.append(_add_months(month, 1) - dt.timedelta(days=1))
-        month = _add_months(month, 1)
-    expired = ReportFile.objects.filter(day__lt=keep_from).exclude(period=Period.MONTH_TO_DATE, day__in=month_ends)
+    whole_months = month_ends(months_from, keep_from - dt.timedelta(days=1))
+    expired = ReportFile.objects.filter(day__lt=keep_from).exclude(period=Period.MONTH_TO_DATE, day__in=whole_months)
     storage, count = ReportFile.file.field.storage, 0
     while batch := list(expired.values_list("pk", "file")[:500]):
         ReportFile.objects.filter(pk__in=[pk for pk, _name in batch]).delete()

@@ -207,7 +207,8 @@ class User(AbstractUser):
 
     # --- memberships and permissions (cached per instance, i.e. per request) ---------------
     @cached_property
-    def _access(self) -> tuple[dict[int, tuple[set[str], set[str]]], frozenset[int], dict[int, set[Role]]]:
+    def _access(self):
+        """The user's ``accounts.selectors.Access``: grants, groups and roles, read once."""
         from .selectors import user_access
 
         return user_access(self)
@@ -215,17 +216,17 @@ class User(AbstractUser):
     @cached_property
     def _grants(self) -> dict[int, tuple[set[str], set[str]]]:
         """store id → (role codes, permission codes) for every store this user works in."""
-        return self._access[0]
+        return self._access.grants
 
     def group_ids(self) -> frozenset[int]:
         """The dealer groups where the user holds a group-wide membership (a group user)."""
-        return self._access[1]
+        return self._access.group_ids
 
     def role_names_in(self, store: Store | int | None) -> set[str]:
         """The names of the roles the user holds in ``store`` (a store's own version's name, if any)."""
         if store is None:
             return set()
-        roles = self._access[2].get(store if isinstance(store, int) else store.pk, ())
+        roles = self._access.roles.get(store if isinstance(store, int) else store.pk, ())
         return {role.display_name for role in roles}
 
     def store_ids(self) -> list[int]:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import Q, QuerySet
 
 from .models import DealerGroup, Membership, Permission, Role, RoleCode, Store, User
 
 
-def user_store_grants(user: User) -> dict[int, tuple[set[str], set[str]]]:
-    """Map each store the user works in to (role codes, permission codes) there."""
-    return user_access(user)[0]
+class Access(NamedTuple):
+    """What a user's memberships give, read in one pass."""
+
+    grants: dict[int, tuple[set[str], set[str]]]  # store id → (role codes, permission codes) there
+    group_ids: frozenset[int]  # dealer groups where they hold a group-wide membership
+    roles: dict[int, set[Role]]  # store id → the roles they hold there (for their names)
 
 
-def user_access(user: User) -> tuple[dict[int, tuple[set[str], set[str]]], frozenset[int], dict[int, set[Role]]]:
-    """What the user's memberships give, read once: each store they work in mapped to (role codes,
-    permission codes) there, the dealer groups where they hold a group-wide membership, and the
-    roles they hold in each store.
+def user_access(user: User) -> Access:
+    """The user's ``Access``: every store they work in, their groups and their roles, read once.
 
     A group membership applies to every active store of the group. A superuser holds every
     permission in every active store and counts as a member of every group.
@@ -23,14 +26,14 @@ def user_access(user: User) -> tuple[dict[int, tuple[set[str], set[str]]], froze
     grants: dict[int, tuple[set[str], set[str]]] = {}
     names: dict[int, set[Role]] = {}
     if not user.is_authenticated or not user.is_active:
-        return grants, frozenset(), names
+        return Access(grants, frozenset(), names)
     if user.is_superuser:
         every = set(Permission.objects.values_list("code", flat=True))
         admin = Role.objects.filter(store=None, code=RoleCode.ADMIN).first()
         for store_id in Store.objects.filter(is_active=True).values_list("id", flat=True):
             grants[store_id] = ({"admin"}, set(every))
             names[store_id] = {admin} if admin else set()
-        return grants, frozenset(DealerGroup.objects.values_list("id", flat=True)), names
+        return Access(grants, frozenset(DealerGroup.objects.values_list("id", flat=True)), names)
     memberships = Membership.objects.filter(user=user).select_related("role").prefetch_related("role__permissions")
     group_stores: dict[int, list[int]] = {}
     for membership in memberships:
@@ -50,7 +53,7 @@ def user_access(user: User) -> tuple[dict[int, tuple[set[str], set[str]]], froze
             names.setdefault(store_id, set()).add(membership.role)
     active = set(Store.objects.filter(id__in=grants, is_active=True).values_list("id", flat=True))
     grants = {store_id: grant for store_id, grant in grants.items() if store_id in active}
-    return grants, frozenset(group_stores), {store_id: names[store_id] for store_id in grants}
+    return Access(grants, frozenset(group_stores), {store_id: names[store_id] for store_id in grants})
 
 
 def user_stores(user: User) -> QuerySet[Store]:

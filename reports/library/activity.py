@@ -8,6 +8,7 @@ live, with the same metric definitions); the tasks are counted live."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import NamedTuple
 
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,14 @@ SUMMARY_COLUMNS = {
     "visits": "visits",
     "test_drives": "test_drives",
 }
+
+
+class Cells(NamedTuple):
+    activities: dict  # (day, person id) → [count per summary column]
+    due: Counter  # (day, person id) → tasks due
+    on_time: Counter  # (day, person id) → of those, done on time
+    names: dict  # person id → name
+    order: list  # the cells in the order of the rows: day, then name
 
 
 @register
@@ -110,35 +119,33 @@ class ActivityReport(Report):
         q = self.query
         return metrics.tasks_due(q).filter(q.sources("lead__source_id"), q.series("lead__series_id"))
 
-    def cells(self) -> tuple[dict, Counter, Counter, list, dict]:
-        """The activity counts per (Beijing day, person id) as {cell: [count per summary column]},
-        the tasks due and done on time per cell, the cells in the order of the rows (day, then
-        name), and the people's names."""
+    def cells(self) -> Cells:
+        """Every count per (Beijing day, person id), and those cells in the order of the rows."""
         activities = summary.table(self.query, SUMMARY_COLUMNS.values())
-        due, on_time = by_due_date(self.tasks())
-        cells = set(activities) | {cell for cell, n in due.items() if n} | {cell for cell, n in on_time.items() if n}
-        names = person_names({person for _day, person in cells})
-        order = sorted(cells, key=lambda cell: (cell[0], names.get(cell[1], ""), cell[1] or 0))
-        return activities, due, on_time, order, names
+        due, on_time = by_due_date(self.tasks())  # a task done on time is a task due: its cell is there
+        found = set(activities) | set(due)
+        names = person_names({person for _day, person in found})
+        order = sorted(found, key=lambda cell: (cell[0], names.get(cell[1], ""), cell[1] or 0))
+        return Cells(activities, due, on_time, names, order)
 
-    def rows_of(self, activities: dict, due: Counter, on_time: Counter, cells: list, names: dict):
+    def rows_of(self, cells: Cells, order: list):
         keys = list(SUMMARY_COLUMNS)
         none = [0] * len(keys)
-        for cell in cells:
+        for cell in order:
             day, person = cell
-            row = dict(zip(keys, activities.get(cell, none), strict=True))
-            row.update(day=day, consultant=names.get(person, "—"), tasks_due=due[cell], tasks_on_time=on_time[cell])
+            row = dict(zip(keys, cells.activities.get(cell, none), strict=True))
+            row.update(day=day, consultant=cells.names.get(person, "—"))
+            row.update(tasks_due=cells.due[cell], tasks_on_time=cells.on_time[cell])
             yield row
 
     def rows(self):
-        activities, due, on_time, cells, names = self.cells()
-        return self.rows_of(activities, due, on_time, cells, names)
+        cells = self.cells()
+        return self.rows_of(cells, cells.order)
 
     def screen_rows(self, limit: int) -> tuple[list[dict], int]:
         """A group's year is some 150,000 rows: only the first ``limit`` are made into rows."""
-        activities, due, on_time, cells, names = self.cells()
-        shown = self.rows_of(activities, due, on_time, cells[:limit], names)
-        return [self.complete(row) for row in shown], len(cells)
+        cells = self.cells()
+        return [self.complete(row) for row in self.rows_of(cells, cells.order[:limit])], len(cells.order)
 
     def totals(self, rows):
         if rows is not None:

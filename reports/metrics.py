@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -168,8 +168,6 @@ def tasks_due(q: ReportQuery) -> QuerySet[Task]:
 
 def on_time() -> Q:
     """A task done by the end of its due day (Beijing time)."""
-    from django.db.models import F
-
     return Q(status=Task.Status.DONE, done_at__isnull=False) & Q(done_at__date__lte=F("due_date"))
 
 
@@ -340,8 +338,6 @@ def complaints_registered(q: ReportQuery):
 def complaints_handled_in_time(q: ReportQuery):
     """Of the complaints registered, those whose handled form came back by its due time
     (complaint SLA compliance = these ÷ complaints registered)."""
-    from django.db.models import F
-
     return complaints_registered(q).filter(handled_at__isnull=False, handled_at__lte=F("due_at"))
 
 
@@ -404,8 +400,6 @@ def clerk_totals(q: ReportQuery) -> dict[tuple[int, int], dict]:
     (never corrected), timely (entered within the store's minutes of arrival), and leads captured
     (created in the period by a clerk who registered visits in it). Clerks the user may see."""
     import datetime as dt
-
-    from django.db.models import F
 
     from showroom.models import ShowroomSettings
 

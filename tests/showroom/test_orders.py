@@ -239,6 +239,14 @@ def test_order_list_dates_are_created_confirmed_or_delivered_and_status_can_leav
     assert manager.get(url, {"dates": "shipped"}).status_code == 200  # an unknown choice is ignored, not a 500
 
 
+def test_order_list_says_which_date_it_could_not_read_and_keeps_it(client_for, users):
+    page = client_for(users.sales_manager).get(reverse("showroom:order_list"), {"date_from": "2026-13-45", "q": "蒋"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "输入一个有效的日期" in html  # Django's own message, in Chinese, under the field
+    assert 'value="2026-13-45"' in html and 'value="蒋"' in html  # what was typed stays in the form
+
+
 def test_vehicle_picker_and_vin_check(client_for, store, users, consultants, trim, demo_car):
     seller = client_for(consultants[0])
     url = reverse("showroom:vehicle_picker")
